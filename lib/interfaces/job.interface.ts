@@ -1,0 +1,70 @@
+/** How a job is scheduled. */
+export type JobType = 'cron' | 'once' | 'interval';
+
+/**
+ * Where a job is in its life:
+ * - `pending`: waiting for its next fire (`nextRunAt`), or for a retry.
+ * - `running`: a run of it is in progress.
+ * - `paused`: never fired until resumed.
+ * - `completed`: a `once` job that succeeded.
+ * - `failed`: a `once` job whose retries ran out.
+ */
+export type JobStatus = 'pending' | 'running' | 'paused' | 'completed' | 'failed';
+
+/** Milliseconds, or a string such as `'500ms'`, `'5s'`, `'10m'`, `'1h'`, `'1h30m'`. */
+export type Duration = number | string;
+
+/** A JSON value: what a job's payload and a handler's parsed input are. */
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A stored job, as the storage and the scheduler's queries return it. */
+export interface Job<TPayload = unknown> {
+  /** A non-empty string of at most 64 characters: chosen by the caller, or a generated UUID. */
+  id: string;
+  name: string;
+  description: string;
+  type: JobType;
+  /** The cron expression (`type: 'cron'`), else `null`. */
+  cron: string | null;
+  /** Milliseconds between fires (`type: 'interval'`), else `null`. */
+  interval: number | null;
+  /** IANA time zone the cron expression is read in; `null` means UTC. */
+  timezone: string | null;
+  /** When a `once` job is due, else `null`. */
+  runAt: Date | null;
+  status: JobStatus;
+  handlerName: string;
+  /** Any JSON value; the handler receives it parsed. */
+  payload: TPayload;
+  nextRunAt: Date | null;
+  lastRunAt: Date | null;
+  /** Output of the last successful run, or error text of the last failed one. */
+  lastResult: string;
+  /** Retries used since the last success (reset by a success). */
+  retryCount: number;
+  maxRetry: number;
+  /** Incremented by every write; lets a storage claim a fire by compare-and-set. */
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * What `addJob` takes. `type` may be left out when exactly one of `cron`, `interval` or `runAt` is given.
+ * `id` is generated (UUID) when empty; `name` defaults to `handlerName`.
+ */
+export interface JobDefinition<TPayload = unknown> {
+  id?: string;
+  name?: string;
+  description?: string;
+  type?: JobType;
+  cron?: string;
+  interval?: Duration;
+  timezone?: string;
+  /** A `Date`, an ISO-8601 string or epoch milliseconds. A past instant runs once, at once. */
+  runAt?: Date | string | number;
+  handlerName: string;
+  payload?: TPayload;
+  maxRetry?: number;
+}

@@ -1,0 +1,52 @@
+import type { Duration } from './job.interface.js';
+import type { JobLogger } from './logger.interface.js';
+
+/** Options of the core `Scheduler` (and of `JobModule`, which adds `storage`). Defaults are the seed's. */
+export interface SchedulerOptions {
+  /** Most handlers running at once. Default 5. */
+  concurrentRuns?: number;
+  /** A run longer than this is aborted and recorded failed. Default `'5m'`. */
+  jobTimeout?: Duration;
+  /** Wait before retrying a failed run. Default `'5s'`. */
+  retryDelay?: Duration;
+  /** Start on application bootstrap (Nest) / in the constructor's next tick (core). Default true. */
+  autoStart?: boolean;
+  /** Where the scheduler logs. Default: Nest's `Logger` with context `JobScheduler`. */
+  logger?: JobLogger;
+  /** Collect job and run writes and flush them in batches. Default false. */
+  enableBatchUpdate?: boolean;
+  /** Flush when this many writes are pending. Default 10. */
+  batchSize?: number;
+  /** Flush at least this often. Default `'1s'`. */
+  batchFlushInterval?: Duration;
+  /** Keep hot jobs in an LRU cache. Default false. */
+  enableCache?: boolean;
+  /** Most jobs kept in the cache. Default 100. */
+  cacheCapacity?: number;
+  /** How long a cached job stays fresh. Default `'5m'`. */
+  cacheTTL?: Duration;
+  /** How often expired cache entries are swept. Default `'1m'`. */
+  cacheCleanupInterval?: Duration;
+  /** How long `stop()` waits for in-flight runs before aborting them. Default `'30s'`. */
+  shutdownTimeout?: Duration;
+  /** Longest output (UTF-8 bytes) kept on a run; longer is truncated with a marker. Default 65536. */
+  maxOutputSize?: number;
+}
+
+/** `SchedulerOptions` with every default filled and every duration in milliseconds. */
+export interface NormalizedSchedulerOptions {
+  concurrentRuns: number;
+  jobTimeout: number;
+  retryDelay: number;
+  autoStart: boolean;
+  logger: JobLogger;
+  enableBatchUpdate: boolean;
+  batchSize: number;
+  batchFlushInterval: number;
+  enableCache: boolean;
+  cacheCapacity: number;
+  cacheTTL: number;
+  cacheCleanupInterval: number;
+  shutdownTimeout: number;
+  maxOutputSize: number;
+}
