@@ -10,3 +10,6 @@ export * from './storage-closed.error.js';
 export * from './invalid-options.error.js';
 export * from './invalid-job.error.js';
 export * from './duplicate-job-handler.error.js';
+export * from './job-timeout.error.js';
+export * from './run-aborted.error.js';
+export * from './invalid-argument.error.js';

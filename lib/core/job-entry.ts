@@ -1,0 +1,50 @@
+import type { Job } from '../interfaces/job.interface.js';
+import type { Run } from '../interfaces/run.interface.js';
+import type { RunContext } from './run-context.js';
+import type { Schedule } from './schedule/schedule.js';
+
+/** What the scheduler holds for one job: its row (written after each change) and its schedule. */
+export interface JobEntry {
+  job: Job;
+  /** Finds the fire after an instant; null for a `once` job. */
+  schedule: Schedule | null;
+  /** Bumped to invalidate fires already queued (pause, remove, reschedule, retry). */
+  gen: number;
+  /** A run of the job is queued or in flight: a job never overlaps itself. */
+  busy: boolean;
+  removed: boolean;
+}
+
+/** One due fire, in the timer queue and then, while no slot is free, in the wait queue. */
+export interface Fire {
+  /** Epoch ms the fire is due. */
+  at: number;
+  /** Tie-break: equal instants keep the order they were queued in. */
+  seq: number;
+  entry: JobEntry;
+  gen: number;
+  attempt: number;
+  /** Epoch ms of the fire this run belongs to (a retry keeps the original fire's instant). */
+  scheduledAt: number;
+  /** Started by triggerJob: does not move the regular schedule. */
+  manual: boolean;
+}
+
+/** A run whose handler has not settled yet. */
+export interface ActiveRun {
+  fire: Fire;
+  run: Run;
+  ctx: RunContext;
+  startedAt: number;
+  /** Epoch ms after which the run is timed out. */
+  deadline: number;
+  /** Set once: by the handler settling, the time-out or the shutdown abort. */
+  settled: boolean;
+  /** Aborted by stop(): recorded failed, its retry left for the next start. */
+  aborted: boolean;
+}
+
+/** Orders fires by due time, then by queueing order. */
+export function fireBefore(a: Fire, b: Fire): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}

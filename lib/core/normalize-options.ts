@@ -1,0 +1,124 @@
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
+import type { JobLogger } from '../interfaces/logger.interface.js';
+import type {
+  NormalizedSchedulerOptions,
+  SchedulerOptions,
+} from '../interfaces/scheduler-options.interface.js';
+import { DURATION_HINT, parseDuration } from './duration.js';
+
+/** The seed's defaults (durations in milliseconds). */
+export const DEFAULT_SCHEDULER_OPTIONS = {
+  concurrentRuns: 5,
+  jobTimeout: 5 * 60_000,
+  retryDelay: 5_000,
+  autoStart: true,
+  enableBatchUpdate: false,
+  batchSize: 10,
+  batchFlushInterval: 1_000,
+  enableCache: false,
+  cacheCapacity: 100,
+  cacheTTL: 5 * 60_000,
+  cacheCleanupInterval: 60_000,
+  shutdownTimeout: 30_000,
+  maxOutputSize: 64 * 1024,
+} as const;
+
+/** Every option key accepted; `storage` is the module's (validated there). A typo is an error, not a no-op. */
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
+  ...Object.keys(DEFAULT_SCHEDULER_OPTIONS),
+  'logger',
+  'storage',
+]);
+
+/**
+ * Validates scheduler options and fills the defaults: the one place both the core `Scheduler` and
+ * `JobModule` (both forms) go through. Throws `InvalidOptionsError` naming the option and the value.
+ * An unknown key is rejected, so a misspelt option never passes silently.
+ */
+export function normalizeSchedulerOptions(
+  options: SchedulerOptions | undefined,
+  defaultLogger: () => JobLogger,
+): NormalizedSchedulerOptions {
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidOptionsError('options', options, 'an object (or nothing, for the defaults)');
+  }
+  const o = options as Options;
+  for (const key of Object.keys(o)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new InvalidOptionsError(
+        key,
+        o[key],
+        `one of the known options: ${[...KNOWN_OPTIONS].join(', ')}`,
+      );
+    }
+  }
+  const d = DEFAULT_SCHEDULER_OPTIONS;
+  return {
+    concurrentRuns: positiveInteger(o, 'concurrentRuns', d.concurrentRuns),
+    jobTimeout: duration(o, 'jobTimeout', d.jobTimeout, true),
+    retryDelay: duration(o, 'retryDelay', d.retryDelay, false),
+    autoStart: boolean(o, 'autoStart', d.autoStart),
+    logger: logger(options.logger) ?? defaultLogger(),
+    enableBatchUpdate: boolean(o, 'enableBatchUpdate', d.enableBatchUpdate),
+    batchSize: positiveInteger(o, 'batchSize', d.batchSize),
+    batchFlushInterval: duration(o, 'batchFlushInterval', d.batchFlushInterval, true),
+    enableCache: boolean(o, 'enableCache', d.enableCache),
+    cacheCapacity: positiveInteger(o, 'cacheCapacity', d.cacheCapacity),
+    cacheTTL: duration(o, 'cacheTTL', d.cacheTTL, true),
+    cacheCleanupInterval: duration(o, 'cacheCleanupInterval', d.cacheCleanupInterval, true),
+    shutdownTimeout: duration(o, 'shutdownTimeout', d.shutdownTimeout, false),
+    maxOutputSize: positiveInteger(o, 'maxOutputSize', d.maxOutputSize, 64),
+  };
+}
+
+type Options = Record<string, unknown>;
+
+function positiveInteger(options: Options, key: string, fallback: number, min = 1): number {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new InvalidOptionsError(key, value, `an integer >= ${min} (default ${fallback})`);
+  }
+  return value;
+}
+
+function duration(options: Options, key: string, fallback: number, positive: boolean): number {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  const ms = parseDuration(value);
+  if (ms === null || (positive && ms <= 0) || ms > MAX_DURATION) {
+    const bound = positive ? 'greater than 0' : '>= 0';
+    throw new InvalidOptionsError(key, value, `a duration ${bound}: ${DURATION_HINT}`);
+  }
+  return ms;
+}
+
+/** About 285 years: far beyond any timer, small enough to stay exact as epoch arithmetic. */
+const MAX_DURATION = 2 ** 53 / 1000;
+
+function boolean(options: Options, key: string, fallback: boolean): boolean {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidOptionsError(key, value, 'true or false');
+  return value;
+}
+
+function logger(value: unknown): JobLogger | undefined {
+  if (value === undefined) return undefined;
+  const l = value as Partial<JobLogger> | null;
+  if (
+    !l ||
+    typeof l !== 'object' ||
+    typeof l.log !== 'function' ||
+    typeof l.error !== 'function' ||
+    typeof l.warn !== 'function'
+  ) {
+    throw new InvalidOptionsError(
+      'logger',
+      value,
+      'a LoggerService (an object with log, error and warn methods), such as new Logger(), StdLogger or NopLogger',
+    );
+  }
+  return l as JobLogger;
+}

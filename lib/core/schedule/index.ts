@@ -1,0 +1,3 @@
+export * from './schedule.js';
+export * from './interval-schedule.js';
+export * from './cron-schedule.js';

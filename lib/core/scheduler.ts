@@ -1,0 +1,697 @@
+import { Subject, type Observable } from 'rxjs';
+import { HandlerNotFoundError } from '../errors/handler-not-found.error.js';
+import { InvalidArgumentError } from '../errors/invalid-argument.error.js';
+import { JobNotFoundError } from '../errors/job-not-found.error.js';
+import { JobPausedError } from '../errors/job-paused.error.js';
+import { JobRunningError } from '../errors/job-running.error.js';
+import { JobTimeoutError } from '../errors/job-timeout.error.js';
+import { RunAbortedError } from '../errors/run-aborted.error.js';
+import { SchedulerAlreadyStartedError } from '../errors/scheduler-already-started.error.js';
+import { SchedulerNotStartedError } from '../errors/scheduler-not-started.error.js';
+import type { Handler, HandlerFunc } from '../interfaces/handler.interface.js';
+import type { Job, JobDefinition } from '../interfaces/job.interface.js';
+import type { JobEvent, JobEventType } from '../interfaces/job-event.interface.js';
+import type { SchedulerMetrics } from '../interfaces/metrics.interface.js';
+import type { Run } from '../interfaces/run.interface.js';
+import type {
+  NormalizedSchedulerOptions,
+  SchedulerOptions,
+} from '../interfaces/scheduler-options.interface.js';
+import { StdLogger } from '../loggers/std-logger.js';
+import type { JobStorage } from '../storage/job-storage.js';
+import { MemoryStorage } from '../storage/memory/memory.storage.js';
+import { deepFreeze } from './deep-freeze.js';
+import { HandlerRegistry } from './handler-registry.js';
+import { IdGenerator } from './ids.js';
+import { firstFire, newJob, validateJobDefinition } from './job-definition.js';
+import { fireBefore, type ActiveRun, type Fire, type JobEntry } from './job-entry.js';
+import { snapshotJob } from './job-snapshot.js';
+import { MinHeap } from './min-heap.js';
+import { normalizeSchedulerOptions } from './normalize-options.js';
+import { RunContext } from './run-context.js';
+import { formatError, formatOutput } from './run-output.js';
+import { CronScheduleCache } from './schedule/cron-schedule.js';
+import { IntervalSchedule } from './schedule/interval-schedule.js';
+import type { Schedule } from './schedule/schedule.js';
+import { WakeTimer } from './wake-timer.js';
+
+/**
+ * The scheduler: the seed's Scheduler interface over any `JobStorage`. One timer over a min-heap of
+ * next fires; due fires wait for one of `concurrentRuns` slots in due-time order; every run leaves one
+ * run record that ends `success` or `failed`.
+ */
+export class Scheduler {
+  readonly storage: JobStorage;
+  readonly options: NormalizedSchedulerOptions;
+  readonly events$: Observable<JobEvent>;
+
+  private readonly events = new Subject<JobEvent>();
+  private readonly handlers = new HandlerRegistry();
+  private readonly ids = new IdGenerator();
+  private readonly crons = new CronScheduleCache();
+  private readonly entries = new Map<string, JobEntry>();
+  /** Fires not yet due, by due time. */
+  private readonly timers = new MinHeap<Fire>(fireBefore);
+  /** Due fires waiting for a free slot, by due time. */
+  private readonly waiting = new MinHeap<Fire>(fireBefore);
+  /** Runs whose handler has not settled, in start order (so in deadline order). */
+  private readonly active = new Set<ActiveRun>();
+  private readonly timer = new WakeTimer(
+    () => this.wake(),
+    () => this.now(),
+  );
+  private seq = 0;
+  private started = false;
+  /** Runs from their start until their last record is written. */
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly counters = {
+    runsStarted: 0,
+    runsSucceeded: 0,
+    runsFailed: 0,
+    runsRetried: 0,
+    runsTimedOut: 0,
+    firesSkipped: 0,
+  };
+
+  constructor(storage?: JobStorage, options?: SchedulerOptions) {
+    this.options = normalizeSchedulerOptions(options, () => new StdLogger());
+    this.storage = storage ?? new MemoryStorage();
+    this.events$ = this.events.asObservable();
+  }
+
+  // ---- handlers -------------------------------------------------------------------------------
+
+  /** Registers a handler object (`execute(payload, ctx)`) under a unique name. */
+  registerHandler(name: string, handler: Handler, source?: string): void {
+    this.handlers.register(name, handler, source);
+  }
+
+  /** Registers a function `(payload, ctx) => result` under a unique name. */
+  registerHandlerFunc(name: string, fn: HandlerFunc, source?: string): void {
+    this.handlers.registerFunc(name, fn, source);
+  }
+
+  hasHandler(name: string): boolean {
+    return this.handlers.has(name);
+  }
+
+  // ---- jobs -----------------------------------------------------------------------------------
+
+  /** Validates and stores a new job (generating its id when empty) and schedules it. */
+  async addJob(definition: JobDefinition): Promise<Job> {
+    const def = validateJobDefinition(definition, this.crons);
+    if (!this.handlers.has(def.handlerName)) throw new HandlerNotFoundError(def.handlerName);
+    const job = newJob(def, def.id ?? this.ids.uuid(), this.now());
+    await this.storage.createJob(job);
+    const entry = this.track(job, def.schedule);
+    this.scheduleAt(entry, job.nextRunAt?.getTime() ?? NaN);
+    this.emit('job.added', entry);
+    return snapshotJob(job);
+  }
+
+  /**
+   * Creates or updates a job declared in code under a stable id: unchanged, it is left alone (a
+   * paused job stays paused); changed, its definition is updated and its next fire recomputed.
+   */
+  async ensureJob(definition: JobDefinition & { id: string }): Promise<Job> {
+    const def = validateJobDefinition(definition, this.crons);
+    if (!this.handlers.has(def.handlerName)) throw new HandlerNotFoundError(def.handlerName);
+    const stored = await this.storage.getJob(definition.id);
+    if (stored === null) return this.addJob(definition);
+    const candidate = newJob(def, definition.id, this.now());
+    const fields = [
+      'name',
+      'description',
+      'type',
+      'cron',
+      'interval',
+      'timezone',
+      'handlerName',
+      'maxRetry',
+    ] as const;
+    const same =
+      fields.every((f) => stored[f] === candidate[f]) &&
+      stored.runAt?.getTime() === candidate.runAt?.getTime() &&
+      JSON.stringify(stored.payload) === JSON.stringify(candidate.payload);
+    if (same) {
+      this.track(stored, def.schedule, true);
+      return stored;
+    }
+    const entry = this.track(stored, def.schedule, true);
+    const job = entry.job;
+    Object.assign(job, Object.fromEntries(fields.map((f) => [f, candidate[f]])), {
+      runAt: candidate.runAt,
+      payload: candidate.payload,
+    });
+    entry.gen++;
+    if (job.status !== 'paused') {
+      job.status = entry.busy ? job.status : 'pending';
+      job.retryCount = 0;
+      job.nextRunAt = candidate.nextRunAt;
+    }
+    this.touch(job);
+    await this.storage.updateJob(job);
+    if (job.status !== 'paused') this.scheduleAt(entry, job.nextRunAt?.getTime() ?? NaN);
+    this.emit('job.updated', entry);
+    return snapshotJob(job);
+  }
+
+  /** Removes a job and its history; a run in flight ends, but the job never fires again. */
+  async removeJob(id: string): Promise<void> {
+    const entry = await this.entryFor(id);
+    await this.storage.deleteJob(id);
+    entry.removed = true;
+    entry.gen++;
+    this.entries.delete(id);
+    this.emit('job.removed', entry);
+  }
+
+  /** Stops a job from firing until resumed; a run in flight ends normally. No-op when finished. */
+  async pauseJob(id: string): Promise<void> {
+    const entry = await this.entryFor(id);
+    const job = entry.job;
+    if (job.status === 'paused' || job.status === 'completed' || job.status === 'failed') return;
+    job.status = 'paused';
+    job.nextRunAt = null;
+    entry.gen++;
+    this.touch(job);
+    await this.storage.updateJob(job);
+    this.emit('job.paused', entry);
+  }
+
+  /** Schedules a paused job again from now (a once job whose time passed runs at once). */
+  async resumeJob(id: string): Promise<void> {
+    const entry = await this.entryFor(id);
+    const job = entry.job;
+    if (job.status !== 'paused') return;
+    const next = firstFire(
+      { runAt: job.runAt?.getTime() ?? NaN, schedule: entry.schedule },
+      this.now(),
+    );
+    job.status = 'pending';
+    job.nextRunAt = Number.isFinite(next) ? new Date(next) : null;
+    entry.gen++;
+    this.touch(job);
+    await this.storage.updateJob(job);
+    this.scheduleAt(entry, next);
+    this.emit('job.resumed', entry);
+  }
+
+  /** Runs a job now, outside its schedule (queued if no slot is free). */
+  async triggerJob(id: string): Promise<void> {
+    if (!this.started) throw new SchedulerNotStartedError('triggerJob()');
+    const entry = await this.entryFor(id);
+    if (entry.job.status === 'paused') throw new JobPausedError(id);
+    if (entry.busy) throw new JobRunningError(id);
+    const now = this.now();
+    const fire: Fire = {
+      at: now,
+      seq: this.seq++,
+      entry,
+      gen: entry.gen,
+      attempt: 1,
+      scheduledAt: now,
+      manual: true,
+    };
+    entry.busy = true;
+    this.offer(fire);
+  }
+
+  /** The stored job; `JobNotFoundError` when there is none. */
+  async getJob(id: string): Promise<Job> {
+    const job = await this.storage.getJob(id);
+    if (job === null) throw new JobNotFoundError(id);
+    return job;
+  }
+
+  listJobs(): Promise<Job[]> {
+    return this.storage.listJobs();
+  }
+
+  /** Up to `limit` runs of a job, newest first. */
+  getRuns(jobId: string, limit = 20): Promise<Run[]> {
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new InvalidArgumentError('limit', limit, 'an integer >= 1');
+    }
+    return this.storage.getRuns(jobId, limit);
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  /**
+   * Loads the jobs from storage and starts firing them. A job left `running` by a process that died
+   * is recovered: its unfinished runs are recorded failed, and it is scheduled again.
+   */
+  async start(): Promise<void> {
+    if (this.started) throw new SchedulerAlreadyStartedError();
+    this.started = true;
+    try {
+      await this.load();
+    } catch (err) {
+      this.started = false;
+      throw err;
+    }
+    this.rearm();
+  }
+
+  /**
+   * Stops firing; runs in flight get `shutdownTimeout` to end, then are aborted and recorded failed.
+   * Resolves once every run record is written. Idempotent.
+   */
+  async stop(): Promise<void> {
+    if (!this.started) return this.whenIdle();
+    this.started = false;
+    this.timer.cancel();
+    this.timers.clear();
+    for (let fire = this.waiting.pop(); fire; fire = this.waiting.pop()) this.release(fire.entry);
+    if (this.active.size > 0) {
+      let timeout: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.whenIdle(),
+        new Promise<void>(
+          (resolve) => (timeout = setTimeout(resolve, this.options.shutdownTimeout)),
+        ),
+      ]);
+      clearTimeout(timeout);
+      const reason = `the scheduler stopped and the run did not end within shutdownTimeout (${this.options.shutdownTimeout} ms)`;
+      for (const active of [...this.active]) {
+        const error = new RunAbortedError(active.run.jobId, reason);
+        active.aborted = true;
+        active.ctx.abort(error);
+        this.settle(active, false, error);
+      }
+    }
+    await this.whenIdle();
+  }
+
+  isStarted(): boolean {
+    return this.started;
+  }
+
+  /** A snapshot of the counters. */
+  metrics(): SchedulerMetrics {
+    return {
+      ...this.counters,
+      runningNow: this.active.size,
+      queuedNow: this.waiting.size,
+      scheduledJobs: this.timers.size,
+    };
+  }
+
+  /** The clock (epoch ms); Date.now, so fake timers drive it in tests. */
+  protected now(): number {
+    return Date.now();
+  }
+
+  // ---- loading --------------------------------------------------------------------------------
+
+  private async load(): Promise<void> {
+    this.entries.clear();
+    this.timers.clear();
+    const jobs = await this.storage.listJobs();
+    const now = this.now();
+    for (const job of jobs) {
+      let entry: JobEntry;
+      try {
+        entry = this.track(job, this.scheduleOf(job), true);
+      } catch (err) {
+        this.options.logger.error(
+          `Job "${job.id}" cannot be scheduled and is skipped: ${formatError(err, 1000)}`,
+        );
+        continue;
+      }
+      if (job.status === 'running') await this.recover(entry, now);
+      if (job.status !== 'pending') continue;
+      const due =
+        job.nextRunAt?.getTime() ??
+        firstFire({ runAt: job.runAt?.getTime() ?? NaN, schedule: entry.schedule }, now);
+      this.scheduleAt(entry, due, job.retryCount > 0 ? job.retryCount + 1 : 1);
+    }
+  }
+
+  /** A job left `running` by a process that died: fail its unfinished runs and make it pending. */
+  private async recover(entry: JobEntry, now: number): Promise<void> {
+    const job = entry.job;
+    for (const run of await this.storage.getRuns(job.id, 10)) {
+      if (run.status !== 'running') continue;
+      run.status = 'failed';
+      run.endAt = new Date(now);
+      run.duration = Math.max(0, now - run.startAt.getTime());
+      run.error =
+        'RunAbortedError: the process running it stopped before the run ended (recovered at start)';
+      await this.storage.updateRun(run);
+    }
+    job.status = 'pending';
+    this.touch(job);
+    await this.storage.updateJob(job);
+    this.options.logger.warn(
+      `Job "${job.id}" was left running by a stopped process; its unfinished runs were recorded failed.`,
+    );
+  }
+
+  private scheduleOf(job: Job): Schedule | null {
+    if (job.type === 'cron') return this.crons.get(job.cron as string, job.timezone);
+    if (job.type === 'interval') return new IntervalSchedule(job.interval as number);
+    return null;
+  }
+
+  /** The entry of a job, loading it from storage when this scheduler does not hold it yet. */
+  private async entryFor(id: string): Promise<JobEntry> {
+    const held = this.entries.get(id);
+    if (held !== undefined) return held;
+    const job = await this.storage.getJob(id);
+    if (job === null) throw new JobNotFoundError(id);
+    const entry = this.entries.get(id) ?? this.track(job, this.scheduleOf(job));
+    return entry;
+  }
+
+  /** Holds a job (replacing what was held for its id, keeping a run in flight's state). */
+  private track(job: Job, schedule: Schedule | null, replace = false): JobEntry {
+    const held = this.entries.get(job.id);
+    if (held !== undefined && !replace) return held;
+    job.payload = deepFreeze(job.payload);
+    if (held !== undefined) {
+      held.job = job;
+      held.schedule = schedule;
+      return held;
+    }
+    const entry: JobEntry = { job, schedule, gen: 0, busy: false, removed: false };
+    this.entries.set(job.id, entry);
+    return entry;
+  }
+
+  // ---- firing ---------------------------------------------------------------------------------
+
+  private scheduleAt(entry: JobEntry, at: number, attempt = 1, scheduledAt = at): void {
+    if (!Number.isFinite(at)) return;
+    this.timers.push({
+      at,
+      seq: this.seq++,
+      entry,
+      gen: entry.gen,
+      attempt,
+      scheduledAt,
+      manual: false,
+    });
+    if (this.started) this.timer.wakeAt(at);
+  }
+
+  private rearm(): void {
+    if (!this.started) return;
+    const next = this.timers.peek();
+    if (next !== undefined) this.timer.wakeAt(next.at);
+    const oldest = this.active.values().next();
+    if (!oldest.done) this.timer.wakeAt(oldest.value.deadline);
+  }
+
+  /** The timer went off: time out overdue runs, fire what is due, arm for what comes next. */
+  private wake(): void {
+    if (!this.started) return;
+    const now = this.now();
+    for (const active of this.active) {
+      if (active.deadline > now) break;
+      this.timeOut(active);
+    }
+    for (
+      let next = this.timers.peek();
+      next !== undefined && next.at <= now;
+      next = this.timers.peek()
+    ) {
+      this.fire(this.timers.pop() as Fire, now);
+    }
+    this.rearm();
+  }
+
+  private fire(fire: Fire, now: number): void {
+    const entry = fire.entry;
+    if (fire.gen !== entry.gen || entry.removed) return;
+    // A regular fire books the next one now, from its own instant: a slow run never drifts a job.
+    if (fire.attempt === 1) this.scheduleNext(entry, fire.at, now);
+    if (entry.busy) {
+      this.counters.firesSkipped++;
+      this.emit('run.skipped', entry);
+      return;
+    }
+    entry.busy = true;
+    this.offer(fire);
+  }
+
+  /** Books the regular fire after `from`; fires already missed collapse into none (fire-once). */
+  private scheduleNext(entry: JobEntry, from: number, now: number): void {
+    const schedule = entry.schedule;
+    if (schedule === null) return;
+    let next = schedule.next(from);
+    if (next !== null && next <= now) next = schedule.next(now);
+    entry.job.nextRunAt = next === null ? null : new Date(next);
+    if (next !== null) this.scheduleAt(entry, next);
+  }
+
+  private offer(fire: Fire): void {
+    if (this.active.size < this.options.concurrentRuns) this.startRun(fire);
+    else this.waiting.push(fire);
+  }
+
+  /** A slot came free: start waiting fires in due order. */
+  private pump(): void {
+    while (
+      this.started &&
+      this.active.size < this.options.concurrentRuns &&
+      this.waiting.size > 0
+    ) {
+      const fire = this.waiting.pop() as Fire;
+      if (fire.gen !== fire.entry.gen || fire.entry.removed) this.release(fire.entry);
+      else this.startRun(fire);
+    }
+  }
+
+  private release(entry: JobEntry): void {
+    entry.busy = false;
+  }
+
+  // ---- running --------------------------------------------------------------------------------
+
+  private startRun(fire: Fire): void {
+    const now = this.now();
+    const job = fire.entry.job;
+    const run: Run = {
+      id: this.ids.uuid(),
+      jobId: job.id,
+      status: 'running',
+      startAt: new Date(now),
+      endAt: null,
+      output: '',
+      error: '',
+      duration: 0,
+      traceId: '',
+      attempt: fire.attempt,
+      scheduledAt: new Date(fire.scheduledAt),
+      createdAt: new Date(now),
+    };
+    if (job.status !== 'paused') job.status = 'running';
+    job.lastRunAt = run.startAt;
+    this.touch(job, now);
+    const active: ActiveRun = {
+      fire,
+      run,
+      ctx: new RunContext(job, run, fire.attempt),
+      startedAt: now,
+      deadline: now + this.options.jobTimeout,
+      settled: false,
+      aborted: false,
+    };
+    this.active.add(active);
+    this.inFlight++;
+    this.counters.runsStarted++;
+    if (this.active.size === 1) this.timer.wakeAt(active.deadline);
+    this.emit('run.started', fire.entry, run);
+    void this.execute(active);
+  }
+
+  /** Records the start, then calls the handler; its settling (or the time-out) ends the run. */
+  private async execute(active: ActiveRun): Promise<void> {
+    const { fire, run } = active;
+    const job = fire.entry.job;
+    try {
+      if (!fire.entry.removed) await this.storage.updateJob(job);
+      await this.storage.createRun(run);
+    } catch (err) {
+      return this.startFailed(active, err);
+    }
+    if (active.settled) return;
+    const handler = this.handlers.get(job.handlerName);
+    if (handler === undefined)
+      return this.settle(active, false, new HandlerNotFoundError(job.handlerName));
+    let result: unknown;
+    try {
+      result = handler.execute(job.payload, active.ctx);
+    } catch (err) {
+      return this.settle(active, false, err);
+    }
+    if (isThenable(result)) {
+      result.then(
+        (value) => this.settle(active, true, value),
+        (err) => this.settle(active, false, err),
+      );
+    } else {
+      this.settle(active, true, result);
+    }
+  }
+
+  /** The start could not be recorded (storage down): the handler does not run; try again later. */
+  private startFailed(active: ActiveRun, err: unknown): void {
+    const { fire } = active;
+    active.settled = true;
+    this.active.delete(active);
+    this.options.logger.error(
+      `Job "${fire.entry.job.id}": could not record the start of a run (${formatError(err, 1000)}); trying again in ${this.options.retryDelay} ms.`,
+    );
+    this.release(fire.entry);
+    if (this.started && !fire.entry.removed && fire.gen === fire.entry.gen) {
+      fire.entry.gen++;
+      this.scheduleAt(
+        fire.entry,
+        this.now() + this.options.retryDelay,
+        fire.attempt,
+        fire.scheduledAt,
+      );
+    }
+    this.pump();
+    this.settledInFlight();
+  }
+
+  private timeOut(active: ActiveRun): void {
+    const error = new JobTimeoutError(active.run.jobId, this.options.jobTimeout);
+    this.counters.runsTimedOut++;
+    active.ctx.abort(error);
+    this.emit('run.timed_out', active.fire.entry, active.run, error.message);
+    this.settle(active, false, error);
+  }
+
+  /** The handler settled, timed out or was aborted: free the slot, then write the records. */
+  private settle(active: ActiveRun, ok: boolean, value: unknown): void {
+    if (active.settled) return;
+    active.settled = true;
+    this.active.delete(active);
+    const now = this.now();
+    const run = active.run;
+    run.endAt = new Date(now);
+    run.duration = now - active.startedAt;
+    if (ok) {
+      run.status = 'success';
+      run.output = formatOutput(value, this.options.maxOutputSize);
+    } else {
+      run.status = 'failed';
+      run.error = formatError(value, this.options.maxOutputSize);
+    }
+    this.pump();
+    void this.finish(active, ok, now);
+  }
+
+  /** Decides what comes next for the job, and writes the run and the job. */
+  private async finish(active: ActiveRun, ok: boolean, now: number): Promise<void> {
+    const { fire, run } = active;
+    const entry = fire.entry;
+    const job = entry.job;
+    let event: JobEventType = ok ? 'run.succeeded' : 'run.failed';
+    if (ok) {
+      this.counters.runsSucceeded++;
+      job.lastResult = run.output;
+    } else {
+      this.counters.runsFailed++;
+      job.lastResult = run.error;
+    }
+    const paused = job.status === 'paused';
+    if (ok) {
+      job.retryCount = 0;
+      if (job.type === 'once') this.finishOnce(job, 'completed');
+      else this.endRetries(entry, fire, now);
+    } else if (job.retryCount < job.maxRetry && !entry.removed) {
+      job.retryCount++;
+      this.counters.runsRetried++;
+      event = 'run.retrying';
+      const at = now + this.options.retryDelay;
+      job.nextRunAt = paused ? null : new Date(at);
+      entry.gen++;
+      if (!paused) this.scheduleAt(entry, at, fire.attempt + 1, fire.scheduledAt);
+    } else if (job.type === 'once') {
+      this.finishOnce(job, 'failed');
+    } else {
+      job.retryCount = 0;
+      this.endRetries(entry, fire, now);
+    }
+    if (paused) job.status = 'paused';
+    else if (job.status === 'running') job.status = 'pending';
+    this.touch(job, now);
+    try {
+      await this.storage.updateRun(run);
+      if (!entry.removed) await this.storage.updateJob(job);
+    } catch (err) {
+      this.options.logger.error(
+        `Job "${job.id}": could not record the end of run ${run.id}: ${formatError(err, 1000)}`,
+      );
+    }
+    this.release(entry);
+    if (event !== 'run.succeeded') {
+      const level = event === 'run.retrying' ? 'warn' : 'error';
+      this.options.logger[level](
+        `Job "${job.id}" (${job.name}) run ${run.id} failed (attempt ${run.attempt}): ${run.error}`,
+      );
+    }
+    this.emit(event, entry, run, ok ? undefined : run.error);
+    this.settledInFlight();
+  }
+
+  private finishOnce(job: Job, status: 'completed' | 'failed'): void {
+    if (job.status !== 'paused') job.status = status;
+    job.nextRunAt = null;
+  }
+
+  /** A retry sequence ended (success or out of retries): go back to the regular schedule. */
+  private endRetries(entry: JobEntry, fire: Fire, now: number): void {
+    if (fire.attempt > 1 && entry.job.status !== 'paused') {
+      entry.gen++;
+      this.scheduleNext(entry, fire.scheduledAt, now);
+    }
+  }
+
+  private settledInFlight(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private touch(job: Job, now = this.now()): void {
+    job.version++;
+    job.updatedAt = new Date(now);
+  }
+
+  private emit(type: JobEventType, entry: JobEntry, run?: Run, error?: string): void {
+    if (!this.events.observed) return;
+    this.events.next({
+      type,
+      jobId: entry.job.id,
+      at: this.now(),
+      job: snapshotJob(entry.job),
+      run: run && { ...run },
+      runId: run?.id,
+      error,
+    });
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}

@@ -1,0 +1,31 @@
+// The public API. Nothing inside lib imports this file.
+
+// Nest integration
+export { JobModule } from './job.module.js';
+export { SchedulerService } from './scheduler.service.js';
+export * from './decorators/index.js';
+export { declaredJobId } from './declared-job-id.js';
+export {
+  JOB_HANDLER_METADATA,
+  JOB_MODULE_OPTIONS,
+  NORMALIZED_JOB_MODULE_OPTIONS,
+} from './job.constants.js';
+
+// Interfaces
+export * from './interfaces/index.js';
+export * from './interfaces/job-module-options.interface.js';
+export * from './interfaces/job-handler-options.interface.js';
+
+// Errors
+export * from './errors/index.js';
+export { InvalidJobHandlerError } from './errors/invalid-job-handler.error.js';
+export { RequestScopedJobHandlerError } from './errors/request-scoped-job-handler.error.js';
+export { DuplicateJobModuleError } from './errors/duplicate-job-module.error.js';
+
+// The plain-TypeScript core, usable without Nest
+export { Scheduler } from './core/scheduler.js';
+export { normalizeSchedulerOptions } from './core/normalize-options.js';
+
+// Storage and loggers
+export * from './storage/index.js';
+export * from './loggers/index.js';

@@ -1,0 +1,30 @@
+import type { Duration } from './job.interface.js';
+
+/**
+ * Second argument of `@JobHandler(name, options)`. With `cron` or `interval`, the handler also
+ * declares a recurring job, created (or updated) in storage at bootstrap under the stable id
+ * `handler:<name>`; the other fields describe that job.
+ */
+export interface JobHandlerOptions {
+  /** Cron expression (6 fields with seconds, or 5) of the declared job. Excludes `interval`. */
+  cron?: string;
+  /** Time between fires of the declared job: milliseconds or `'500ms'`, `'5s'`, `'10m'`... Excludes `cron`. */
+  interval?: Duration;
+  /** IANA time zone the `cron` expression is read in (default UTC). */
+  timezone?: string;
+  /** The JSON value the declared job passes to the handler. */
+  payload?: unknown;
+  /** Retries of a failed run of the declared job (default 0). */
+  maxRetry?: number;
+  /** Description of the declared job. */
+  description?: string;
+  /** Name of the declared job (default: the handler's name). */
+  jobName?: string;
+}
+
+/** What `@JobHandler()` stores on a class or a method. */
+export interface JobHandlerMetadata {
+  /** The handler's name: what jobs refer to as `handlerName`. */
+  readonly name: string;
+  readonly options: Readonly<JobHandlerOptions>;
+}

@@ -1,0 +1,2 @@
+export * from './std-logger.js';
+export * from './nop-logger.js';

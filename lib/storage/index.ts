@@ -1,0 +1,2 @@
+export * from './job-storage.js';
+export * from './memory/index.js';

@@ -1,0 +1,311 @@
+import { JobAlreadyExistsError } from '../../errors/job-already-exists.error.js';
+import { JobNotFoundError } from '../../errors/job-not-found.error.js';
+import { StorageClosedError } from '../../errors/storage-closed.error.js';
+import type { Job, JobStatus, JobType } from '../../interfaces/job.interface.js';
+import type { Run, RunStatus } from '../../interfaces/run.interface.js';
+import { JobStorage, type BatchStorage } from '../job-storage.js';
+
+/** A stored job: the `Job` fields, with dates as epoch milliseconds. */
+interface JobRecord {
+  id: string;
+  name: string;
+  description: string;
+  type: JobType;
+  cron: string | null;
+  interval: number | null;
+  timezone: string | null;
+  runAt: number | null;
+  status: JobStatus;
+  handlerName: string;
+  payload: unknown;
+  nextRunAt: number | null;
+  lastRunAt: number | null;
+  lastResult: string;
+  retryCount: number;
+  maxRetry: number;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A stored run: the `Run` fields, with dates as epoch milliseconds, plus its insertion sequence. */
+interface RunRecord {
+  id: string;
+  jobId: string;
+  status: RunStatus;
+  startAt: number;
+  endAt: number | null;
+  output: string;
+  error: string;
+  duration: number;
+  traceId: string;
+  attempt: number;
+  scheduledAt: number;
+  createdAt: number;
+  /** Insertion sequence: breaks `startAt` ties (a later-inserted run is newer). */
+  seq: number;
+}
+
+/** A job and its run history. */
+interface JobEntry {
+  job: JobRecord;
+  /** Runs oldest first: in insertion order, which is `(startAt, seq)` order while `runsSorted`. */
+  runs: RunRecord[];
+  runsById: Map<string, RunRecord>;
+  /** Whether `runs` is known to be in `(startAt, seq)` order. */
+  runsSorted: boolean;
+}
+
+/**
+ * The default storage: jobs and runs kept in this process's memory, lost when it exits.
+ *
+ * Every method returns copies and stores copies. Payloads that are primitives or frozen (the scheduler
+ * deep-freezes them) are shared as is; any other payload is `structuredClone`d on write and on read.
+ */
+export class MemoryStorage extends JobStorage implements BatchStorage {
+  /** Jobs by id, in creation order. */
+  private readonly jobs = new Map<string, JobEntry>();
+  /** Next run insertion sequence number. */
+  private nextSeq = 0;
+  private closed = false;
+
+  override async createJob(job: Job): Promise<void> {
+    this.assertOpen();
+    if (this.jobs.has(job.id)) throw new JobAlreadyExistsError(job.id);
+    const record = toJobRecord(job);
+    this.jobs.set(record.id, { job: record, runs: [], runsById: new Map(), runsSorted: true });
+  }
+
+  override async getJob(id: string): Promise<Job | null> {
+    this.assertOpen();
+    const entry = this.jobs.get(id);
+    return entry ? toJob(entry.job) : null;
+  }
+
+  override async updateJob(job: Job): Promise<void> {
+    this.assertOpen();
+    const entry = this.jobs.get(job.id);
+    if (!entry) throw new JobNotFoundError(job.id);
+    entry.job = toJobRecord(job);
+  }
+
+  override async deleteJob(id: string): Promise<void> {
+    this.assertOpen();
+    if (!this.jobs.delete(id)) throw new JobNotFoundError(id);
+  }
+
+  override async listJobs(status?: JobStatus): Promise<Job[]> {
+    this.assertOpen();
+    const jobs: Job[] = [];
+    for (const entry of this.jobs.values()) {
+      if (status === undefined || entry.job.status === status) jobs.push(toJob(entry.job));
+    }
+    return jobs;
+  }
+
+  override async createRun(run: Run): Promise<void> {
+    this.assertOpen();
+    const entry = this.jobs.get(run.jobId);
+    if (!entry) throw new JobNotFoundError(run.jobId);
+    this.putRun(entry, run);
+  }
+
+  override async updateRun(run: Run): Promise<void> {
+    this.assertOpen();
+    const entry = this.jobs.get(run.jobId);
+    if (entry) this.putRun(entry, run);
+  }
+
+  override async getRuns(jobId: string, limit: number): Promise<Run[]> {
+    this.assertOpen();
+    const count = Math.floor(limit);
+    const entry = this.jobs.get(jobId);
+    if (!entry || !(count > 0)) return [];
+    const runs = entry.runs;
+    if (!entry.runsSorted) {
+      runs.sort(compareRuns);
+      entry.runsSorted = true;
+    }
+    const end = Math.max(0, runs.length - count);
+    const result: Run[] = [];
+    for (let i = runs.length - 1; i >= end; i--) result.push(toRun(runs[i]));
+    return result;
+  }
+
+  override async getJobRunCount(jobId: string): Promise<number> {
+    this.assertOpen();
+    return this.jobs.get(jobId)?.runs.length ?? 0;
+  }
+
+  /** Replaces each job that still exists; jobs removed meanwhile are skipped. */
+  async batchUpdateJobs(jobs: Job[]): Promise<void> {
+    this.assertOpen();
+    // Copy everything first, so a payload that cannot be cloned leaves nothing half-written.
+    const records = jobs.map(toJobRecord);
+    for (const record of records) {
+      const entry = this.jobs.get(record.id);
+      if (entry) entry.job = record;
+    }
+  }
+
+  /** Writes each run like `updateRun`: inserted when absent, ignored when its job was removed. */
+  async batchUpdateRuns(runs: Run[]): Promise<void> {
+    this.assertOpen();
+    for (const run of runs) {
+      const entry = this.jobs.get(run.jobId);
+      if (entry) this.putRun(entry, run);
+    }
+  }
+
+  override async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.jobs.clear();
+  }
+
+  override async ping(): Promise<void> {
+    this.assertOpen();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StorageClosedError('MemoryStorage');
+  }
+
+  /** Replaces the run with `run.id` in place (keeping its position), or appends it. */
+  private putRun(entry: JobEntry, run: Run): void {
+    const existing = entry.runsById.get(run.id);
+    if (existing) {
+      const previousStartAt = existing.startAt;
+      assignRun(existing, run);
+      if (existing.startAt !== previousStartAt) entry.runsSorted = false;
+      return;
+    }
+    const record = toRunRecord(run, this.nextSeq++);
+    const runs = entry.runs;
+    if (runs.length > 0 && record.startAt < runs[runs.length - 1].startAt) entry.runsSorted = false;
+    runs.push(record);
+    entry.runsById.set(record.id, record);
+  }
+}
+
+/** Oldest first: by `startAt`, then by insertion. */
+function compareRuns(a: RunRecord, b: RunRecord): number {
+  return a.startAt - b.startAt || a.seq - b.seq;
+}
+
+/** Primitives and frozen values are shared; anything else is deep-copied. */
+function copyPayload(payload: unknown): unknown {
+  return typeof payload !== 'object' || payload === null || Object.isFrozen(payload)
+    ? payload
+    : structuredClone(payload);
+}
+
+function msOrNull(date: Date | null): number | null {
+  return date ? date.getTime() : null;
+}
+
+function dateOrNull(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
+}
+
+function toJobRecord(job: Job): JobRecord {
+  return {
+    id: job.id,
+    name: job.name,
+    description: job.description,
+    type: job.type,
+    cron: job.cron,
+    interval: job.interval,
+    timezone: job.timezone,
+    runAt: msOrNull(job.runAt),
+    status: job.status,
+    handlerName: job.handlerName,
+    payload: copyPayload(job.payload),
+    nextRunAt: msOrNull(job.nextRunAt),
+    lastRunAt: msOrNull(job.lastRunAt),
+    lastResult: job.lastResult,
+    retryCount: job.retryCount,
+    maxRetry: job.maxRetry,
+    version: job.version,
+    createdAt: job.createdAt.getTime(),
+    updatedAt: job.updatedAt.getTime(),
+  };
+}
+
+function toJob(record: JobRecord): Job {
+  return {
+    id: record.id,
+    name: record.name,
+    description: record.description,
+    type: record.type,
+    cron: record.cron,
+    interval: record.interval,
+    timezone: record.timezone,
+    runAt: dateOrNull(record.runAt),
+    status: record.status,
+    handlerName: record.handlerName,
+    payload: copyPayload(record.payload),
+    nextRunAt: dateOrNull(record.nextRunAt),
+    lastRunAt: dateOrNull(record.lastRunAt),
+    lastResult: record.lastResult,
+    retryCount: record.retryCount,
+    maxRetry: record.maxRetry,
+    version: record.version,
+    createdAt: new Date(record.createdAt),
+    updatedAt: new Date(record.updatedAt),
+  };
+}
+
+function toRunRecord(run: Run, seq: number): RunRecord {
+  return {
+    id: run.id,
+    jobId: run.jobId,
+    status: run.status,
+    startAt: run.startAt.getTime(),
+    endAt: msOrNull(run.endAt),
+    output: run.output,
+    error: run.error,
+    duration: run.duration,
+    traceId: run.traceId,
+    attempt: run.attempt,
+    scheduledAt: run.scheduledAt.getTime(),
+    createdAt: run.createdAt.getTime(),
+    seq,
+  };
+}
+
+/** Overwrites a stored run's fields in place (its id, job and insertion sequence stay). */
+function assignRun(record: RunRecord, run: Run): void {
+  // Read the dates first: a bad one throws before anything is overwritten.
+  const startAt = run.startAt.getTime();
+  const endAt = msOrNull(run.endAt);
+  const scheduledAt = run.scheduledAt.getTime();
+  const createdAt = run.createdAt.getTime();
+  record.status = run.status;
+  record.startAt = startAt;
+  record.endAt = endAt;
+  record.output = run.output;
+  record.error = run.error;
+  record.duration = run.duration;
+  record.traceId = run.traceId;
+  record.attempt = run.attempt;
+  record.scheduledAt = scheduledAt;
+  record.createdAt = createdAt;
+}
+
+function toRun(record: RunRecord): Run {
+  return {
+    id: record.id,
+    jobId: record.jobId,
+    status: record.status,
+    startAt: new Date(record.startAt),
+    endAt: dateOrNull(record.endAt),
+    output: record.output,
+    error: record.error,
+    duration: record.duration,
+    traceId: record.traceId,
+    attempt: record.attempt,
+    scheduledAt: new Date(record.scheduledAt),
+    createdAt: new Date(record.createdAt),
+  };
+}

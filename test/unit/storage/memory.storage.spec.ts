@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { StorageClosedError } from '../../../lib/errors/storage-closed.error.js';
+import type { Job } from '../../../lib/interfaces/job.interface.js';
+import type { Run } from '../../../lib/interfaces/run.interface.js';
+import { JobStorage, isBatchStorage } from '../../../lib/storage/job-storage.js';
+import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
+import { makeJob, makeRun } from '../../utils/fixtures.js';
+import { describeStorageConformance } from '../../utils/storage-conformance.js';
+
+describeStorageConformance('MemoryStorage', () => new MemoryStorage());
+
+/** Freezes a value and everything reachable from it, as the scheduler does with payloads. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+describe('MemoryStorage', () => {
+  it('is a JobStorage and a BatchStorage', () => {
+    const storage = new MemoryStorage();
+    expect(storage).toBeInstanceOf(JobStorage);
+    expect(isBatchStorage(storage)).toBe(true);
+  });
+
+  describe('payloads', () => {
+    it('shares a deeply frozen payload instead of copying it', async () => {
+      const storage = new MemoryStorage();
+      const payload = deepFreeze({ nested: { list: [1, 2, 3] }, text: 'hi' });
+      const job = makeJob({ payload });
+      await storage.createJob(job);
+      expect((await storage.getJob(job.id))?.payload).toBe(payload);
+      expect((await storage.listJobs())[0].payload).toBe(payload);
+
+      const next = deepFreeze(['other']);
+      await storage.updateJob({ ...job, payload: next });
+      expect((await storage.getJob(job.id))?.payload).toBe(next);
+    });
+
+    it('shares a payload whose root is frozen (the root is the test)', async () => {
+      const storage = new MemoryStorage();
+      const payload = Object.freeze({ nested: { n: 1 } });
+      const job = makeJob({ payload });
+      await storage.createJob(job);
+      expect((await storage.getJob(job.id))?.payload).toBe(payload);
+    });
+
+    it('clones an unfrozen payload on write and on every read', async () => {
+      const storage = new MemoryStorage();
+      const payload = { nested: { list: [1, 2, 3] } };
+      const job = makeJob({ payload });
+      await storage.createJob(job);
+      const first = (await storage.getJob(job.id))?.payload;
+      const second = (await storage.getJob(job.id))?.payload;
+      expect(first).toStrictEqual(payload);
+      expect(first).not.toBe(payload);
+      expect(second).not.toBe(first);
+      expect((first as typeof payload).nested).not.toBe((second as typeof payload).nested);
+
+      payload.nested.list.push(4);
+      expect((await storage.getJob(job.id))?.payload).toStrictEqual({
+        nested: { list: [1, 2, 3] },
+      });
+    });
+
+    it('writes nothing from a batch whose payload cannot be cloned', async () => {
+      const storage = new MemoryStorage();
+      const a = makeJob();
+      const b = makeJob();
+      await storage.createJob(a);
+      await storage.createJob(b);
+      await expect(
+        storage.batchUpdateJobs([
+          { ...a, version: 1 },
+          { ...b, version: 1, payload: { notJson: () => 1 } },
+        ]),
+      ).rejects.toThrow();
+      expect(await storage.getJob(a.id)).toStrictEqual(a);
+      expect(await storage.getJob(b.id)).toStrictEqual(b);
+    });
+  });
+
+  it('keeps only the Job fields', async () => {
+    const storage = new MemoryStorage();
+    const job = makeJob();
+    await storage.createJob({ ...job, extra: 'dropped' } as Job);
+    expect(await storage.getJob(job.id)).toStrictEqual(job);
+  });
+
+  it('lists jobs in creation order, whatever their createdAt', async () => {
+    const storage = new MemoryStorage();
+    const late = makeJob({ createdAt: new Date('2031-01-01T00:00:00.000Z') });
+    const early = makeJob({ createdAt: new Date('2029-01-01T00:00:00.000Z') });
+    const same = makeJob({ createdAt: new Date('2029-01-01T00:00:00.000Z') });
+    for (const job of [late, early, same]) await storage.createJob(job);
+    expect((await storage.listJobs()).map((job) => job.id)).toStrictEqual([
+      late.id,
+      early.id,
+      same.id,
+    ]);
+  });
+
+  it('names itself in StorageClosedError', async () => {
+    const storage = new MemoryStorage();
+    await storage.close();
+    const error = await storage.getJob('x').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageClosedError);
+    expect((error as Error).message).toContain('MemoryStorage');
+  });
+
+  describe('runs', () => {
+    it('replaces a run on createRun with a taken run id, keeping its place', async () => {
+      const storage = new MemoryStorage();
+      const job = makeJob();
+      await storage.createJob(job);
+      const first = makeRun(job.id);
+      const second = makeRun(job.id);
+      await storage.createRun(first);
+      await storage.createRun(second);
+      const again: Run = { ...first, status: 'success', output: 'again' };
+      await storage.createRun(again);
+      expect(await storage.getRuns(job.id, 10)).toStrictEqual([second, again]);
+      expect(await storage.getJobRunCount(job.id)).toBe(2);
+    });
+
+    it('pages the newest of many runs, including ones inserted out of order', async () => {
+      const storage = new MemoryStorage();
+      const job = makeJob();
+      await storage.createJob(job);
+      const base = Date.UTC(2030, 0, 1);
+      const runs: Run[] = [];
+      for (let i = 0; i < 10_000; i++) {
+        const run = makeRun(job.id, { id: `run-${i}`, startAt: new Date(base + i) });
+        runs.push(run);
+        await storage.createRun(run);
+      }
+      expect(await storage.getJobRunCount(job.id)).toBe(10_000);
+      expect((await storage.getRuns(job.id, 3)).map((run) => run.id)).toStrictEqual([
+        'run-9999',
+        'run-9998',
+        'run-9997',
+      ]);
+
+      // An old run arriving late sorts by its startAt; a tie goes to the later insertion.
+      await storage.createRun(makeRun(job.id, { id: 'late', startAt: new Date(base + 9_998) }));
+      await storage.createRun(makeRun(job.id, { id: 'old', startAt: new Date(base - 1) }));
+      expect((await storage.getRuns(job.id, 3)).map((run) => run.id)).toStrictEqual([
+        'run-9999',
+        'late',
+        'run-9998',
+      ]);
+      const all = await storage.getRuns(job.id, Number.POSITIVE_INFINITY);
+      expect(all).toHaveLength(10_002);
+      expect(all.at(-1)?.id).toBe('old');
+
+      // Moving a run's startAt on update moves it in the order.
+      await storage.updateRun({ ...runs[0], startAt: new Date(base + 20_000) });
+      expect((await storage.getRuns(job.id, 2)).map((run) => run.id)).toStrictEqual([
+        'run-0',
+        'run-9999',
+      ]);
+    });
+
+    it('returns no runs for a NaN limit', async () => {
+      const storage = new MemoryStorage();
+      const job = makeJob();
+      await storage.createJob(job);
+      await storage.createRun(makeRun(job.id));
+      expect(await storage.getRuns(job.id, Number.NaN)).toStrictEqual([]);
+    });
+  });
+});
