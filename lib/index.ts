@@ -13,14 +13,9 @@ export {
 
 // Interfaces
 export * from './interfaces/index.js';
-export * from './interfaces/job-module-options.interface.js';
-export * from './interfaces/job-handler-options.interface.js';
 
 // Errors
 export * from './errors/index.js';
-export { InvalidJobHandlerError } from './errors/invalid-job-handler.error.js';
-export { RequestScopedJobHandlerError } from './errors/request-scoped-job-handler.error.js';
-export { DuplicateJobModuleError } from './errors/duplicate-job-module.error.js';
 
 // The plain-TypeScript core, usable without Nest
 export { Scheduler } from './core/scheduler.js';

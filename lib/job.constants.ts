@@ -10,6 +10,9 @@ export const JOB_MODULE_OPTIONS = 'nestjs-job-scheduler:module-options';
  */
 export const NORMALIZED_JOB_MODULE_OPTIONS = 'nestjs-job-scheduler:normalized-module-options';
 
+/** Internal: provided by `forRoot()` and `forRootAsync()`, to tell them from a bare `imports: [JobModule]`. */
+export const JOB_MODULE_CONFIGURED = 'nestjs-job-scheduler:module-configured';
+
 /** Metadata key `@JobHandler()` writes on a class or a method: `{ name, options }`. */
 export const JOB_HANDLER_METADATA = 'nestjs-job-scheduler:job-handler';
 

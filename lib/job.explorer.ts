@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { declaredJobId } from './declared-job-id.js';
 import { DuplicateJobModuleError } from './errors/duplicate-job-module.error.js';
+import { InvalidJobError } from './errors/invalid-job.error.js';
 import { InvalidJobHandlerError } from './errors/invalid-job-handler.error.js';
 import { RequestScopedJobHandlerError } from './errors/request-scoped-job-handler.error.js';
 import type { Handler, HandlerFunc } from './interfaces/handler.interface.js';
@@ -67,7 +68,20 @@ export class JobExplorer implements OnModuleInit {
         }
       }
     }
-    for (const handler of declared) await this.scheduler.ensureJob(this.definitionOf(handler));
+    for (const handler of declared) await this.ensureDeclaredJob(handler);
+  }
+
+  /** Creates or updates a declared job; an invalid one names the decorator that declares it. */
+  private async ensureDeclaredJob(handler: FoundHandler): Promise<void> {
+    const definition = this.definitionOf(handler);
+    try {
+      await this.scheduler.ensureJob(definition);
+    } catch (err) {
+      if (err instanceof InvalidJobError) {
+        err.message += ` It is declared by @JobHandler("${handler.metadata.name}", { ... }) on ${handler.source}, as job "${definition.id}".`;
+      }
+      throw err;
+    }
   }
 
   /** Two `JobModule.forRoot()` imports would make two explorers registering every handler twice. */

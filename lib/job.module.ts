@@ -9,7 +9,11 @@ import type {
   NormalizedJobModuleOptions,
 } from './interfaces/job-module-options.interface.js';
 import { normalizeOptions } from './job-module-options.js';
-import { JOB_MODULE_OPTIONS, NORMALIZED_JOB_MODULE_OPTIONS } from './job.constants.js';
+import {
+  JOB_MODULE_CONFIGURED,
+  JOB_MODULE_OPTIONS,
+  NORMALIZED_JOB_MODULE_OPTIONS,
+} from './job.constants.js';
 import { JobExplorer } from './job.explorer.js';
 import { ConfigurableModuleClass } from './job.module-definition.js';
 import { SchedulerService } from './scheduler.service.js';
@@ -26,17 +30,23 @@ import { JobStorage } from './storage/job-storage.js';
   providers: [
     {
       provide: NORMALIZED_JOB_MODULE_OPTIONS,
-      useFactory: (options: JobModuleOptions | undefined): NormalizedJobModuleOptions => {
-        if (options === undefined) {
+      useFactory: (
+        configured: boolean | undefined,
+        options: JobModuleOptions | undefined,
+      ): NormalizedJobModuleOptions => {
+        if (!configured) {
           throw new InvalidOptionsError(
             'options',
             options,
             'JobModule to be imported as JobModule.forRoot(options) or JobModule.forRootAsync({ useFactory, ... }), not as JobModule alone',
           );
         }
-        return normalizeOptions(options);
+        return normalizeOptions(options as JobModuleOptions);
       },
-      inject: [{ token: JOB_MODULE_OPTIONS, optional: true }],
+      inject: [
+        { token: JOB_MODULE_CONFIGURED, optional: true },
+        { token: JOB_MODULE_OPTIONS, optional: true },
+      ],
     },
     {
       provide: JobStorage,
@@ -61,7 +71,7 @@ export class JobModule extends ConfigurableModuleClass {
     } else {
       normalizeOptions(options);
     }
-    return super.forRoot(options);
+    return withMarker(super.forRoot(options));
   }
 
   /**
@@ -88,6 +98,17 @@ export class JobModule extends ConfigurableModuleClass {
         'a function returning JobModuleOptions',
       );
     }
-    return super.forRootAsync(options);
+    return withMarker(super.forRootAsync(options));
   }
+}
+
+/** Adds the marker that tells forRoot() / forRootAsync() from a bare `imports: [JobModule]`. */
+function withMarker(definition: DynamicModule): DynamicModule {
+  return {
+    ...definition,
+    providers: [
+      ...(definition.providers ?? []),
+      { provide: JOB_MODULE_CONFIGURED, useValue: true },
+    ],
+  };
 }

@@ -275,7 +275,7 @@ export class Scheduler {
       ]);
       clearTimeout(timeout);
       const reason = `the scheduler stopped and the run did not end within shutdownTimeout (${this.options.shutdownTimeout} ms)`;
-      for (const active of [...this.active]) {
+      for (const active of this.active) {
         const error = new RunAbortedError(active.run.jobId, reason);
         active.aborted = true;
         active.ctx.abort(error);

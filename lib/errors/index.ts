@@ -13,3 +13,6 @@ export * from './duplicate-job-handler.error.js';
 export * from './job-timeout.error.js';
 export * from './run-aborted.error.js';
 export * from './invalid-argument.error.js';
+export * from './invalid-job-handler.error.js';
+export * from './request-scoped-job-handler.error.js';
+export * from './duplicate-job-module.error.js';

@@ -5,3 +5,5 @@ export * from './logger.interface.js';
 export * from './scheduler-options.interface.js';
 export * from './job-event.interface.js';
 export * from './metrics.interface.js';
+export * from './job-module-options.interface.js';
+export * from './job-handler-options.interface.js';

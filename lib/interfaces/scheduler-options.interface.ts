@@ -9,7 +9,7 @@ export interface SchedulerOptions {
   jobTimeout?: Duration;
   /** Wait before retrying a failed run. Default `'5s'`. */
   retryDelay?: Duration;
-  /** Start on application bootstrap (Nest) / in the constructor's next tick (core). Default true. */
+  /** Start on application bootstrap (JobModule); the core `Scheduler` is started by calling `start()`. Default true. */
   autoStart?: boolean;
   /** Where the scheduler logs. Default: Nest's `Logger` with context `JobScheduler`. */
   logger?: JobLogger;

@@ -24,8 +24,12 @@ const ALIASES: Readonly<Record<string, string>> = Object.freeze({
 /** Month and weekday names, removed before looking for a Jenkins `H` (`THU` holds an H). */
 const NAMES = /jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|sun|mon|tue|wed|thu|fri|sat/gi;
 
-/** How far back to look for a fall-back transition: more than any real DST shift (2h at most). */
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** How far to look for a fall-back transition: more than any real DST shift (2h at most). */
 const FALL_BACK_LOOKBACK_MS = 3 * 3_600_000;
+/** Most wall-clock times the fallback walks (a repeated hour of a once-a-second job is 3600). */
+const WALL_CLOCK_STEP_LIMIT = 20_000;
 
 /**
  * Checks a cron time zone: `null`/`undefined` mean UTC (returns `null`); otherwise it must be a
@@ -95,7 +99,7 @@ export function normalizeCronExpression(expression: unknown): string {
  * parsed expression and remembers its last answer, so many jobs sharing one instance (see
  * `CronScheduleCache`) and asking about the same instant cost one computation.
  *
- * Daylight saving, as `cron-parser` does it plus one rule of ours:
+ * Daylight saving, as `cron-parser` does it plus rules of ours:
  * - Spring forward: a fire in the skipped hour moves to the same minute of the hour after it
  *   (New York, 2026-03-08: `0 30 2 * * *` fires at 03:30 EDT). Only the first such fire of the day
  *   is kept when several fall in the skipped hour (`0 0,30 2 * * *` fires at 03:00 EDT, not 03:30).
@@ -103,6 +107,9 @@ export function normalizeCronExpression(expression: unknown): string {
  *   a wall-clock time that repeats fires only at its first occurrence (`0 30 1 * * *` fires once
  *   on 2026-11-01). When it covers every hour (`*\/5 * * * * *`, `0 0 * * * *`), the job is
  *   periodic in real time and fires through both occurrences of the repeated hour.
+ * - Where `cron-parser` fails near a transition (it throws, or answers an instant not after the one
+ *   asked about: seen at the 30-minute fall-back of `Australia/Lord_Howe` and the 03:45 one of
+ *   `Pacific/Chatham`), the fire is found by walking wall-clock matches instead, with the same rules.
  */
 export class CronSchedule implements Schedule {
   /** The canonical six-field expression (see `normalizeCronExpression`). */
@@ -111,8 +118,10 @@ export class CronSchedule implements Schedule {
   readonly timezone: string | null;
   private readonly cron: CronExpression;
   private readonly zone: string;
-  /** Whether a repeated (fall-back) wall-clock time fires only once. */
-  private readonly onceInRepeatedHour: boolean;
+  /** Whether the hour field covers all 24 hours. */
+  private readonly everyHour: boolean;
+  /** The expression read in UTC, matched against wall-clock times: the fallback's, made on first use. */
+  private wallCron: CronExpression | undefined;
   private lastAfter = Number.NaN;
   private lastNext: number | null = null;
 
@@ -130,13 +139,23 @@ export class CronSchedule implements Schedule {
     } catch (err) {
       throw new InvalidJobError('cron', expression, `is not a valid cron expression: ${text(err)}`);
     }
-    this.onceInRepeatedHour = this.timezone !== null && this.cron.fields.hour.values.length < 24;
+    this.everyHour = this.cron.fields.hour.values.length === 24;
     const now = Date.now();
-    let first: number;
+    let first: number | null;
     try {
       first = this.compute(now);
     } catch (err) {
       throw new InvalidJobError('cron', expression, `never fires: ${text(err)}`);
+    }
+    if (first === null) {
+      let reason = 'no date matches it';
+      try {
+        this.cron.reset(new Date(now));
+        this.cron.next();
+      } catch (err) {
+        reason = text(err);
+      }
+      throw new InvalidJobError('cron', expression, `never fires: ${reason}`);
     }
     this.lastAfter = now;
     this.lastNext = first;
@@ -159,45 +178,111 @@ export class CronSchedule implements Schedule {
     return result;
   }
 
-  /** The next fire after `afterMs`, past a repeated hour when that applies; throws on failure. */
-  private compute(afterMs: number): number {
-    const fire = this.nextFire(afterMs);
-    if (!this.onceInRepeatedHour) return fire.getTime();
-    const repeatedUntil = this.repeatedWindowEnd(fire);
-    return repeatedUntil === null ? fire.getTime() : this.nextFire(repeatedUntil - 1).getTime();
+  /** The next fire after `afterMs`, or `null`; throws on an invalid `afterMs`. */
+  private compute(afterMs: number): number | null {
+    const fire = this.parserNext(afterMs);
+    if (fire === undefined) return this.wallClockNext(afterMs);
+    if (this.everyHour || this.timezone === null) return fire.getTime();
+    const at = fire.getTime();
+    const shift = this.repeatShift(at, fire.getUTCOffset() * MINUTE_MS);
+    if (shift === 0) return at;
+    // `fire` shows again a wall-clock time first shown `shift` earlier. That first showing is the
+    // fire when it is still ahead (cron-parser can skip it: midnight in America/Havana); else the
+    // whole second pass is skipped.
+    if (at - shift > afterMs) return at - shift;
+    const after = this.secondPassEnd(at, shift) - 1;
+    return this.parserNext(after)?.getTime() ?? this.wallClockNext(after);
   }
 
-  private nextFire(afterMs: number): CronDate {
-    this.cron.reset(new Date(afterMs));
-    return this.cron.next();
+  /** `cron-parser`'s next fire, or `undefined` where it fails (throws, or is not after `afterMs`). */
+  private parserNext(afterMs: number): CronDate | undefined {
+    const cron = this.cron;
+    cron.reset(new Date(afterMs)); // throws on an invalid date
+    let fire: CronDate;
+    try {
+      fire = cron.next();
+    } catch {
+      return undefined;
+    }
+    return fire.getTime() > afterMs ? fire : undefined;
   }
 
   /**
-   * When `fire`'s wall-clock time already occurred earlier (it lies in the second pass of an hour
-   * the clocks were set back over), the end of that second pass (exclusive); else `null`.
+   * When the wall-clock time at `at` (UTC offset `offset`) was already shown earlier (`at` lies in
+   * the second pass of a time span the clocks were set back over), how much earlier; else 0.
    */
-  private repeatedWindowEnd(fire: CronDate): number | null {
-    const at = fire.getTime();
-    const offset = fire.getUTCOffset();
+  private repeatShift(at: number, offset: number): number {
     const before = this.offsetAt(at - FALL_BACK_LOOKBACK_MS);
-    if (before <= offset) return null;
-    const shiftMs = (before - offset) * 60_000;
-    // Same wall-clock time `shiftMs` earlier, still on the old offset: `fire` repeats it.
-    if (this.offsetAt(at - shiftMs) !== before) return null;
+    if (before <= offset) return 0;
+    const shift = before - offset;
+    return this.offsetAt(at - shift) === before ? shift : 0;
+  }
+
+  /** The end (exclusive) of the second pass that `at` lies in, `shift` being its length. */
+  private secondPassEnd(at: number, shift: number): number {
     // Bisect for the transition: lo on the old offset, hi on the new one.
-    let lo = at - shiftMs;
+    const old = this.offsetAt(at - shift);
+    let lo = at - shift;
     let hi = at;
     while (hi - lo > 1) {
       const mid = Math.floor((lo + hi) / 2);
-      if (this.offsetAt(mid) === before) lo = mid;
+      if (this.offsetAt(mid) === old) lo = mid;
       else hi = mid;
     }
-    return hi + shiftMs;
+    return hi + shift;
   }
 
-  /** The zone's UTC offset (minutes) at an instant. */
+  /**
+   * The fallback: walks the wall-clock times that match (the expression read in UTC), from low
+   * enough to see a repeated hour ahead, mapping each to the instants that show it, and keeps the
+   * first instant after `afterMs`.
+   */
+  private wallClockNext(afterMs: number): number | null {
+    const wall = (this.wallCron ??= CronExpressionParser.parse(this.expression, { tz: 'UTC' }));
+    const low = Math.min(
+      this.offsetAt(afterMs - FALL_BACK_LOOKBACK_MS),
+      this.offsetAt(afterMs + FALL_BACK_LOOKBACK_MS),
+    );
+    let w = afterMs + low - 1;
+    let best = Infinity;
+    for (let i = 0; i < WALL_CLOCK_STEP_LIMIT; i++) {
+      wall.reset(new Date(w));
+      try {
+        w = wall.next().getTime();
+      } catch {
+        break; // no later match
+      }
+      const early = this.offsetAt(w - DAY_MS);
+      const late = this.offsetAt(w + DAY_MS);
+      for (const at of this.instantsShowing(w, early, late)) {
+        if (at > afterMs && at < best) best = at;
+      }
+      // Later wall-clock times show at instants after `w - max offset`.
+      if (best <= w - Math.max(early, late)) return best;
+    }
+    return best === Infinity ? null : best;
+  }
+
+  /**
+   * The instants (ascending) whose wall-clock time is `wall`, as fires: a time skipped by a spring
+   * forward maps to the instant the old offset gives (later, by the gap); a repeated time gives its
+   * second instant too only when the hour field covers every hour.
+   */
+  private instantsShowing(wall: number, early: number, late: number): number[] {
+    if (early === late) return [wall - early];
+    const first = wall - Math.max(early, late);
+    const second = wall - Math.min(early, late);
+    const firstOk = this.offsetAt(first) === wall - first;
+    const secondOk = this.offsetAt(second) === wall - second;
+    if (firstOk && secondOk) return this.everyHour ? [first, second] : [first];
+    if (firstOk) return [first];
+    if (secondOk) return [second];
+    return [wall - early];
+  }
+
+  /** The zone's UTC offset (milliseconds) at an instant. */
   private offsetAt(ms: number): number {
-    return new CronDate(ms, this.zone).getUTCOffset();
+    return new CronDate(ms, this.zone).getUTCOffset() * MINUTE_MS;
   }
 }
 

@@ -1,0 +1,82 @@
+/**
+ * Helpers shared by the benchmark scenarios: each scenario runs in its own child process (started by
+ * `run.ts`) and reports one JSON object on a line starting with `RESULT `.
+ */
+
+/** The prefix of the line a scenario reports its figures on. */
+export const RESULT_PREFIX = 'RESULT ';
+
+/** Prints the scenario's figures for the parent to read. */
+export function report(result: Record<string, unknown>): void {
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+}
+
+/** A named integer argument `--name=value`, or `fallback`. */
+export function intArg(name: string, fallback: number): number {
+  const prefix = `--${name}=`;
+  const arg = process.argv.find((a) => a.startsWith(prefix));
+  if (arg === undefined) return fallback;
+  const value = Number(arg.slice(prefix.length));
+  if (!Number.isSafeInteger(value)) throw new Error(`--${name} must be an integer, got ${arg}`);
+  return value;
+}
+
+/** heapUsed (bytes) after full collections; needs `--expose-gc`. */
+export function settledHeap(): number {
+  const gc = globalThis.gc;
+  if (gc === undefined) throw new Error('run with node --expose-gc');
+  for (let i = 0; i < 3; i++) gc();
+  return process.memoryUsage().heapUsed;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolves at (or just after) the epoch-ms instant `at`. */
+export async function sleepUntil(at: number): Promise<void> {
+  for (let left = at - Date.now(); left > 0; left = at - Date.now()) await sleep(left);
+}
+
+/** The start (epoch ms) of the next wall-clock second. */
+export function nextSecond(now = Date.now()): number {
+  return now - (now % 1000) + 1000;
+}
+
+/** Nearest-rank percentiles (p in 0..1) of the first `n` values; sorts that part in place. */
+export function percentiles(values: Float64Array, n: number, ps: number[]): number[] {
+  const sorted = values.subarray(0, n).sort();
+  return ps.map((p) => (n === 0 ? NaN : (sorted[Math.max(0, Math.ceil(p * n) - 1)] as number)));
+}
+
+/**
+ * Records lateness samples (ms) of the fires due in a window of whole seconds, without allocating
+ * per sample: a preallocated array and a counter.
+ */
+export class LatenessRecorder {
+  readonly samples: Float64Array;
+  count = 0;
+  /** Fires due before the window (warm-up) or after it. */
+  outside = 0;
+  windowStart = Infinity;
+  windowEnd = Infinity;
+
+  constructor(capacity: number) {
+    this.samples = new Float64Array(capacity);
+  }
+
+  /** Records a fire due at `dueAt` that started at `startedAt` (both epoch ms). */
+  record(dueAt: number, startedAt: number): void {
+    if (dueAt >= this.windowStart && dueAt < this.windowEnd && this.count < this.samples.length) {
+      this.samples[this.count++] = startedAt - dueAt;
+    } else {
+      this.outside++;
+    }
+  }
+
+  /** Count and lateness figures of the window. */
+  summary(): { fires: number; p50: number; p99: number; max: number } {
+    const [p50, p99, max] = percentiles(this.samples, this.count, [0.5, 0.99, 1]);
+    return { fires: this.count, p50: p50 as number, p99: p99 as number, max: max as number };
+  }
+}

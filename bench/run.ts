@@ -1,0 +1,185 @@
+/**
+ * `npm run bench`: runs each scenario in a fresh child process (clean heap figures), prints its
+ * figures as it ends, then a markdown table for the README. Asserts nothing.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { RESULT_PREFIX } from './common.js';
+
+type Figures = Record<string, number | boolean | undefined>;
+
+const SECONDS = 10;
+const BURST_JOBS = 10_000;
+const DRAIN_JOBS = 100_000;
+
+function machine(): string {
+  let model = cpus()[0]?.model ?? 'unknown';
+  let logical = cpus().length;
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    model = /^model name\s*:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? model;
+    logical = (info.match(/^processor\s*:/gm) ?? []).length || logical;
+  } catch {
+    // Not Linux: keep what os.cpus() said.
+  }
+  const cronVersion = (
+    JSON.parse(
+      readFileSync(new URL('../node_modules/cron/package.json', import.meta.url), 'utf8'),
+    ) as {
+      version: string;
+    }
+  ).version;
+  return [
+    `date:    ${new Date().toISOString()}`,
+    `cpu:     ${model}, ${logical} logical cores (${availableParallelism()} available to Node)`,
+    `node:    ${process.version} (${process.platform}/${process.arch}), V8 ${process.versions.v8}`,
+    `peer:    cron ${cronVersion}`,
+  ].join('\n');
+}
+
+/** Runs one scenario file in a child process and returns the figures it reported. */
+function scenario(file: string, args: string[]): Promise<Figures | undefined> {
+  const script = fileURLToPath(new URL(file, import.meta.url));
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => (out += chunk));
+  return new Promise((resolve) => {
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+      if (code !== 0 || line === undefined) {
+        process.stdout.write(`  ! ${file} ${args.join(' ')} failed (exit ${code})\n${out}`);
+        resolve(undefined);
+        return;
+      }
+      resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as Figures);
+    });
+  });
+}
+
+const int = (n: number | boolean | undefined): string =>
+  typeof n === 'number' && Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a';
+const ms = (n: number | boolean | undefined): string =>
+  typeof n === 'number' && Number.isFinite(n) ? `${Math.round(n)}` : 'n/a';
+const kib = (n: number | boolean | undefined): string =>
+  typeof n === 'number' && Number.isFinite(n) ? `${(n / 1024).toFixed(2)} KiB` : 'n/a';
+function ratio(a: number | boolean | undefined, b: number | boolean | undefined): string {
+  if (typeof a !== 'number' || typeof b !== 'number' || !(b !== 0)) return 'n/a';
+  return `${(a / b).toFixed(2)}x`;
+}
+const latency = (f: Figures | undefined): string =>
+  f ? `${ms(f.p50)} / ${ms(f.p99)} / ${ms(f.max)}` : 'n/a';
+
+function printBurst(title: string, f: Figures | undefined): void {
+  process.stdout.write(`\n${title}\n`);
+  if (!f) return;
+  const lines = [
+    `  fires/s ${int(f.firesPerSec)}   missed ${int(f.missed)} of ${int(f.expected)}`,
+    `  lateness ms p50 ${ms(f.p50)}  p99 ${ms(f.p99)}  max ${ms(f.max)}`,
+    `  heap per idle job ${kib(f.heapPerJob)}${f.idleClean ? '' : ' (fires had begun when measured)'}` +
+      `   heap kept per fire ${int(f.retainedPerRun)} B   adds/s ${int(f.addsPerSec)}`,
+  ];
+  if (f.firesSkipped !== undefined) lines.push(`  metrics.firesSkipped ${int(f.firesSkipped)}`);
+  if (f.warnings !== undefined) {
+    lines.push(
+      `  late-tick warnings ${int(f.warnings)} (skipped past threshold ${int(f.skippedWarnings)})`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+process.stdout.write(`${machine()}\n`);
+const started = performance.now();
+
+const burstArgs = [`--jobs=${BURST_JOBS}`, `--seconds=${SECONDS}`];
+const oursBurst = await scenario('./burst-ours.ts', [...burstArgs, `--concurrent=${BURST_JOBS}`]);
+printBurst(
+  `1a. fire burst, ours: ${BURST_JOBS} jobs '* * * * * *', concurrentRuns ${BURST_JOBS}, ${SECONDS} s`,
+  oursBurst,
+);
+const oursBurst5 = await scenario('./burst-ours.ts', [...burstArgs, '--concurrent=5']);
+printBurst(
+  `1b. fire burst, ours: ${BURST_JOBS} jobs '* * * * * *', concurrentRuns 5 (default), ${SECONDS} s`,
+  oursBurst5,
+);
+const cronBurst = await scenario('./burst-cron.ts', burstArgs);
+printBurst(
+  `1c. fire burst, peer: ${BURST_JOBS} cron CronJobs '* * * * * *', ${SECONDS} s`,
+  cronBurst,
+);
+
+const drain = await scenario('./drain-ours.ts', [`--jobs=${DRAIN_JOBS}`, '--concurrent=50']);
+process.stdout.write(`\n2a. drain, ours: ${DRAIN_JOBS} once-jobs due now, concurrentRuns 50\n`);
+if (drain) {
+  process.stdout.write(
+    `  runs/s ${int(drain.runsPerSec)} (${int(drain.drainMs)} ms from start(), of which start() ${int(drain.startMs)} ms)` +
+      `   adds/s ${int(drain.addsPerSec)} (${int(drain.addMs)} ms)\n`,
+  );
+}
+const bound = await scenario('./drain-baseline.ts', [`--jobs=${DRAIN_JOBS}`, '--concurrent=50']);
+process.stdout.write(
+  `\n2b. drain, bound: min-heap of ${DRAIN_JOBS}, 50 workers awaiting an async no-op\n`,
+);
+if (bound) {
+  process.stdout.write(
+    `  runs/s ${int(bound.runsPerSec)} (median of ${int(bound.rounds)} rounds, ${Number(bound.medianMs).toFixed(1)} ms;` +
+      ` first round ${int(bound.runsPerSecFirst)})\n`,
+  );
+}
+const share = drain && bound ? (Number(drain.runsPerSec) / Number(bound.runsPerSec)) * 100 : NaN;
+process.stdout.write(
+  `  ours is ${Number.isFinite(share) ? share.toFixed(1) : 'n/a'}% of the bound\n`,
+);
+
+const rows: string[][] = [
+  ['Scenario', 'ours', 'peer / baseline', 'ratio (ours / other)'],
+  [
+    `Burst: fires/s (${int(BURST_JOBS)} jobs every second, ${SECONDS} s)`,
+    int(oursBurst?.firesPerSec),
+    `${int(cronBurst?.firesPerSec)} (cron)`,
+    ratio(oursBurst?.firesPerSec, cronBurst?.firesPerSec),
+  ],
+  [
+    `Burst: missed fires (of ${int(BURST_JOBS * SECONDS)})`,
+    int(oursBurst?.missed),
+    `${int(cronBurst?.missed)} (cron)`,
+    '',
+  ],
+  [
+    'Burst: lateness p50 / p99 / max (ms)',
+    latency(oursBurst),
+    `${latency(cronBurst)} (cron)`,
+    `p99 ${ratio(oursBurst?.p99, cronBurst?.p99)}`,
+  ],
+  [
+    'Burst: heap per idle job',
+    kib(oursBurst?.heapPerJob),
+    `${kib(cronBurst?.heapPerJob)} (cron)`,
+    ratio(oursBurst?.heapPerJob, cronBurst?.heapPerJob),
+  ],
+  [
+    'Burst, concurrentRuns 5: fires/s, missed, lateness p50 / p99 / max (ms)',
+    oursBurst5
+      ? `${int(oursBurst5.firesPerSec)}, ${int(oursBurst5.missed)}, ${latency(oursBurst5)}`
+      : 'n/a',
+    cronBurst
+      ? `${int(cronBurst.firesPerSec)}, ${int(cronBurst.missed)}, ${latency(cronBurst)} (cron)`
+      : 'n/a',
+    `p99 ${ratio(oursBurst5?.p99, cronBurst?.p99)}`,
+  ],
+  [
+    `Drain: runs/s (${int(DRAIN_JOBS)} due once-jobs, 50 in flight)`,
+    int(drain?.runsPerSec),
+    `${int(bound?.runsPerSec)} (bare heap + await)`,
+    Number.isFinite(share) ? `${share.toFixed(1)}%` : 'n/a',
+  ],
+  ['Drain: adds/s (addJob, sequential)', int(drain?.addsPerSec), '', ''],
+];
+const table = rows.map((r) => `| ${r.join(' | ')} |`);
+table.splice(1, 0, `|${rows[0]!.map(() => ' --- ').join('|')}|`);
+process.stdout.write(`\n${table.join('\n')}\n`);
+process.stdout.write(`\n(total ${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
