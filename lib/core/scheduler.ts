@@ -253,6 +253,9 @@ export class Scheduler {
       throw err;
     }
     this.rearm();
+    this.options.logger.log(
+      `Scheduler started: ${this.entries.size} job(s) loaded, ${this.timers.size} scheduled.`,
+    );
   }
 
   /**

@@ -15,7 +15,12 @@ const REJECTIONS: [string, Record<string, unknown>, string, string][] = [
   ['an impossible date (Feb 30)', { cron: '0 0 0 30 2 *' }, 'cron', '30 2'],
   ['an impossible date (Apr 31)', { cron: '0 0 0 31 4 *' }, 'cron', '31 4'],
   ['garbage in a cron field', { cron: '*/x * * * * *' }, 'cron', '*/x'],
-  ['an unknown timezone', { cron: '* * * * * *', timezone: 'Mars/Olympus' }, 'timezone', 'Mars/Olympus'],
+  [
+    'an unknown timezone',
+    { cron: '* * * * * *', timezone: 'Mars/Olympus' },
+    'timezone',
+    'Mars/Olympus',
+  ],
   ['an empty timezone', { cron: '* * * * * *', timezone: '' }, 'timezone', '""'],
   ['a zero interval', { interval: 0 }, 'interval', '0'],
   ['a negative interval', { interval: -5 }, 'interval', '-5'],
@@ -28,16 +33,31 @@ const REJECTIONS: [string, Record<string, unknown>, string, string][] = [
   ['a missing schedule', {}, 'type', 'undefined'],
   ['two schedules', { cron: '* * * * * *', interval: '1s' }, 'type', 'undefined'],
   ['an unknown type', { type: 'weekly', cron: '* * * * * *' }, 'type', '"weekly"'],
-  ['cron with an interval', { type: 'cron', cron: '* * * * * *', interval: '1s' }, 'interval', '"1s"'],
+  [
+    'cron with an interval',
+    { type: 'cron', cron: '* * * * * *', interval: '1s' },
+    'interval',
+    '"1s"',
+  ],
   ['interval with a timezone', { interval: '1s', timezone: 'UTC' }, 'timezone', '"UTC"'],
-  ['once with a cron', { type: 'once', runAt: Date.now(), cron: '* * * * * *' }, 'cron', '* * * * * *'],
+  [
+    'once with a cron',
+    { type: 'once', runAt: Date.now(), cron: '* * * * * *' },
+    'cron',
+    '* * * * * *',
+  ],
   ['a cron type without cron', { type: 'cron' }, 'cron', 'undefined'],
   ['an interval type without interval', { type: 'interval' }, 'interval', 'undefined'],
   ['an id over 64 characters', { id: 'x'.repeat(65), interval: '1s' }, 'id', 'xxxx'],
   ['a blank id', { id: '  ', interval: '1s' }, 'id', '"  "'],
   ['a numeric id', { id: 42, interval: '1s' }, 'id', '42'],
   ['a blank handler name', { interval: '1s', handlerName: ' ' }, 'handlerName', '" "'],
-  ['a missing handler name', { interval: '1s', handlerName: undefined }, 'handlerName', 'undefined'],
+  [
+    'a missing handler name',
+    { interval: '1s', handlerName: undefined },
+    'handlerName',
+    'undefined',
+  ],
   ['a negative maxRetry', { interval: '1s', maxRetry: -1 }, 'maxRetry', '-1'],
   ['a fractional maxRetry', { interval: '1s', maxRetry: 1.5 }, 'maxRetry', '1.5'],
   ['a non-string description', { interval: '1s', description: 5 }, 'description', '5'],
@@ -65,7 +85,9 @@ describe('addJob rejects bad input', () => {
     const { scheduler, storage } = makeScheduler();
     scheduler.registerHandlerFunc('h', () => 'ok');
     const definition = fields === null ? null : { handlerName: 'h', ...fields };
-    const error = await scheduler.addJob(definition as unknown as JobDefinition).catch((e: unknown) => e);
+    const error = await scheduler
+      .addJob(definition as unknown as JobDefinition)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidJobError);
     const invalid = error as InvalidJobError;
     expect(invalid.code).toBe('INVALID_JOB');
@@ -134,7 +156,9 @@ describe('addJob accepts', () => {
   it('takes durations as strings or milliseconds, and runAt in any form', async () => {
     const { scheduler } = makeScheduler();
     scheduler.registerHandlerFunc('h', () => 'ok');
-    expect((await scheduler.addJob({ interval: '1h30m', handlerName: 'h' })).interval).toBe(5_400_000);
+    expect((await scheduler.addJob({ interval: '1h30m', handlerName: 'h' })).interval).toBe(
+      5_400_000,
+    );
     expect((await scheduler.addJob({ interval: 250, handlerName: 'h' })).interval).toBe(250);
     const at = Date.now() + 60_000;
     for (const runAt of [new Date(at), new Date(at).toISOString(), at]) {
@@ -149,6 +173,9 @@ describe('addJob accepts', () => {
     const job = await scheduler.addJob({ interval: '1s', handlerName: 'h', payload });
     payload.list.push(3);
     payload.nested.ok = false;
-    expect((await scheduler.getJob(job.id)).payload).toEqual({ list: [1, 2], nested: { ok: true } });
+    expect((await scheduler.getJob(job.id)).payload).toEqual({
+      list: [1, 2],
+      nested: { ok: true },
+    });
   });
 });

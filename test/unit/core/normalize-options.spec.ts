@@ -29,7 +29,9 @@ describe('normalizeSchedulerOptions', () => {
     });
     expect(options.logger).toBeInstanceOf(StdLogger);
     expect(Object.keys(DEFAULT_SCHEDULER_OPTIONS).sort()).toEqual(
-      Object.keys(options).filter((k) => k !== 'logger').sort(),
+      Object.keys(options)
+        .filter((k) => k !== 'logger')
+        .sort(),
     );
   });
 
@@ -39,7 +41,12 @@ describe('normalizeSchedulerOptions', () => {
       { jobTimeout: '10m', retryDelay: 0, batchFlushInterval: '500ms', cacheTTL: 1000, logger },
       defaultLogger,
     );
-    expect(options).toMatchObject({ jobTimeout: 600_000, retryDelay: 0, batchFlushInterval: 500, cacheTTL: 1000 });
+    expect(options).toMatchObject({
+      jobTimeout: 600_000,
+      retryDelay: 0,
+      batchFlushInterval: 500,
+      cacheTTL: 1000,
+    });
     expect(options.logger).toBe(logger);
   });
 
@@ -81,6 +88,8 @@ describe('normalizeSchedulerOptions', () => {
   });
 
   it('rejects options that are not an object', () => {
-    expect(() => normalizeSchedulerOptions(42 as never, defaultLogger)).toThrow(InvalidOptionsError);
+    expect(() => normalizeSchedulerOptions(42 as never, defaultLogger)).toThrow(
+      InvalidOptionsError,
+    );
   });
 });
