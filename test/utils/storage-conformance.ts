@@ -70,6 +70,8 @@ export function describeStorageConformance(
   name: string,
   createStorage: () => Promise<JobStorage> | JobStorage,
   cleanup?: (s: JobStorage) => Promise<void>,
+  /** Whether the storage implements BatchStorage; when true (the default), the batch contract is required. */
+  { batch = true }: { batch?: boolean } = {},
 ): void {
   describe(`${name}: JobStorage conformance`, () => {
     let storage: JobStorage;
@@ -638,9 +640,13 @@ export function describeStorageConformance(
       });
     });
 
-    describe('BatchStorage (when supported)', () => {
-      it('updates several jobs with batchUpdateJobs', async ({ skip }) => {
-        const batch = batchOf(storage, skip);
+    describe.runIf(batch)('BatchStorage', () => {
+      it('is detected as a BatchStorage', () => {
+        expect(isBatchStorage(storage)).toBe(true);
+      });
+
+      it('updates several jobs with batchUpdateJobs', async () => {
+        const batch = batchOf(storage);
         const a = await addJob();
         const b = await addJob();
         const newA: Job = { ...a, status: 'running', version: 1, payload: ['a'] };
@@ -650,8 +656,8 @@ export function describeStorageConformance(
         expect(await storage.getJob(b.id)).toStrictEqual(newB);
       });
 
-      it('skips jobs that are unknown or deleted in batchUpdateJobs', async ({ skip }) => {
-        const batch = batchOf(storage, skip);
+      it('skips jobs that are unknown or deleted in batchUpdateJobs', async () => {
+        const batch = batchOf(storage);
         const a = await addJob();
         const gone = await addJob();
         const b = await addJob();
@@ -672,8 +678,8 @@ export function describeStorageConformance(
         ]);
       });
 
-      it('is not changed by mutating the jobs given to batchUpdateJobs', async ({ skip }) => {
-        const batch = batchOf(storage, skip);
+      it('is not changed by mutating the jobs given to batchUpdateJobs', async () => {
+        const batch = batchOf(storage);
         const job = await addJob();
         const update: Job = { ...job, version: 1, payload: { nested: { list: [1] } } };
         const expected = structuredClone(update);
@@ -682,8 +688,8 @@ export function describeStorageConformance(
         expect(await storage.getJob(job.id)).toStrictEqual(expected);
       });
 
-      it('updates, inserts and ignores runs with batchUpdateRuns', async ({ skip }) => {
-        const batch = batchOf(storage, skip);
+      it('updates, inserts and ignores runs with batchUpdateRuns', async () => {
+        const batch = batchOf(storage);
         const a = await addJob();
         const b = await addJob();
         const gone = await addJob();
@@ -706,8 +712,8 @@ export function describeStorageConformance(
         expect(await storage.getJobRunCount(orphan.jobId)).toBe(0);
       });
 
-      it('is not changed by mutating the runs given to batchUpdateRuns', async ({ skip }) => {
-        const batch = batchOf(storage, skip);
+      it('is not changed by mutating the runs given to batchUpdateRuns', async () => {
+        const batch = batchOf(storage);
         const job = await addJob();
         const run = makeRun(job.id, { id: uid('run') });
         const expected = structuredClone(run);
@@ -716,8 +722,8 @@ export function describeStorageConformance(
         expect(await storage.getRuns(job.id, 10)).toStrictEqual([expected]);
       });
 
-      it('accepts empty batches', async ({ skip }) => {
-        const batch = batchOf(storage, skip);
+      it('accepts empty batches', async () => {
+        const batch = batchOf(storage);
         await expect(batch.batchUpdateJobs([])).resolves.toBeUndefined();
         await expect(batch.batchUpdateRuns([])).resolves.toBeUndefined();
       });
@@ -790,9 +796,10 @@ function expectError(
   expect((error as Error).message, context).toContain(mention);
 }
 
-/** The storage as a `BatchStorage`, or the test skipped when it is not one. */
-function batchOf(storage: JobStorage, skip: (note?: string) => never): JobStorage & BatchStorage {
-  if (!isBatchStorage(storage)) skip('this storage does not implement BatchStorage');
+/** The storage as a `BatchStorage`; fails the test when it is not one. */
+function batchOf(storage: JobStorage): JobStorage & BatchStorage {
+  if (!isBatchStorage(storage))
+    throw new Error('this storage was declared batch-capable but lacks BatchStorage methods');
   return storage;
 }
 
