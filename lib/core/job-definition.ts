@@ -87,7 +87,7 @@ export function validateJobDefinition(
       const schedule = crons.get(input.cron as string, input.timezone ?? null);
       return {
         ...base,
-        cron: schedule.expression,
+        cron: (input.cron as string).trim(),
         interval: null,
         timezone: schedule.timezone,
         runAt: NaN,

@@ -74,6 +74,7 @@ describe('Scheduler', () => {
       scheduler.registerHandlerFunc('h', () => 'ok');
       const job = await scheduler.addJob({ cron: '*/2 * * * *', handlerName: 'h' });
       expect(job.type).toBe('cron');
+      expect(job.cron).toBe('*/2 * * * *');
       expect(job.nextRunAt?.toISOString()).toBe('2026-05-01T12:02:00.000Z');
     });
 

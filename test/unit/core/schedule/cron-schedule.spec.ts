@@ -51,7 +51,8 @@ describe('normalizeCronExpression', () => {
   it.each([
     ['*/5 * * * * *', '*/5 * * * * *'],
     ['*/5 * * * *', '0 */5 * * * *'],
-    ['  0  30\t9 * *   1-5 ', '0 0 30 9 * * 1-5'],
+    ['  0  30\t9 * *   1-5 ', '0 30 9 * * 1-5'],
+    [' 30\t9  * *\n1-5 ', '0 30 9 * * 1-5'],
     ['0 0 0 * * THU', '0 0 0 * * THU'],
     ['0 0 * JAN-MAR mon-fri', '0 0 0 * JAN-MAR mon-fri'],
     ['0 0 0 * * thu#2', '0 0 0 * * thu#2'],
@@ -504,12 +505,12 @@ describe('CronScheduleCache', () => {
   it('shares one schedule per canonical expression and zone', () => {
     const cache = new CronScheduleCache();
     const a = cache.get('0 */5 * * * *', 'Europe/London');
-    expect(cache.get('0 */5 * * * *', 'Europe/London')).toBe(a);
-    expect(cache.get('*/5 * * * *', 'Europe/London')).toBe(a);
-    expect(cache.get('  0   */5 * * * * ', 'Europe/London')).toBe(a);
-    expect(cache.get('0 */5 * * * *', 'America/New_York')).not.toBe(a);
-    expect(cache.get('0 */5 * * * *', null)).not.toBe(a);
-    expect(cache.get('@daily', null)).toBe(cache.get('0 0 * * *', null));
+    expect(cache.get('0 */5 * * * *', 'Europe/London') === a).toBe(true);
+    expect(cache.get('*/5 * * * *', 'Europe/London') === a).toBe(true);
+    expect(cache.get('  0   */5 * * * * ', 'Europe/London') === a).toBe(true);
+    expect(cache.get('0 */5 * * * *', 'America/New_York') === a).toBe(false);
+    expect(cache.get('0 */5 * * * *', null) === a).toBe(false);
+    expect(cache.get('@daily', null) === cache.get('0 0 * * *', null)).toBe(true);
     expect(cache.size).toBe(4);
   });
 
@@ -544,11 +545,11 @@ describe('CronScheduleCache', () => {
     const one = cache.get('1 * * * * *', null);
     const two = cache.get('2 * * * * *', null);
     cache.get('3 * * * * *', null);
-    expect(cache.get('1 * * * * *', null)).toBe(one); // now the most recent
+    expect(cache.get('1 * * * * *', null) === one).toBe(true); // now the most recent
     cache.get('4 * * * * *', null); // drops "2"
     expect(cache.size).toBe(3);
-    expect(cache.get('1 * * * * *', null)).toBe(one);
-    expect(cache.get('2 * * * * *', null)).not.toBe(two);
+    expect(cache.get('1 * * * * *', null) === one).toBe(true);
+    expect(cache.get('2 * * * * *', null) === two).toBe(false);
     expect(cache.size).toBe(3);
   });
 
@@ -572,13 +573,13 @@ describe('CronScheduleCache', () => {
     const a = cache.get('* * * * * *', null);
     cache.clear();
     expect(cache.size).toBe(0);
-    expect(cache.get('* * * * * *', null)).not.toBe(a);
+    expect(cache.get('* * * * * *', null) === a).toBe(false);
   });
 
   it('keeps two caches apart', () => {
     const a = new CronScheduleCache();
     const b = new CronScheduleCache();
-    expect(a.get('* * * * * *', null)).not.toBe(b.get('* * * * * *', null));
+    expect(a.get('* * * * * *', null) === b.get('* * * * * *', null)).toBe(false);
   });
 });
 
