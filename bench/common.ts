@@ -60,6 +60,8 @@ export class LatenessRecorder {
   outside = 0;
   windowStart = Infinity;
   windowEnd = Infinity;
+  /** The largest lateness of each second of the window, by due second. */
+  readonly maxBySecond: number[] = [];
 
   constructor(capacity: number) {
     this.samples = new Float64Array(capacity);
@@ -68,15 +70,24 @@ export class LatenessRecorder {
   /** Records a fire due at `dueAt` that started at `startedAt` (both epoch ms). */
   record(dueAt: number, startedAt: number): void {
     if (dueAt >= this.windowStart && dueAt < this.windowEnd && this.count < this.samples.length) {
-      this.samples[this.count++] = startedAt - dueAt;
+      const late = startedAt - dueAt;
+      this.samples[this.count++] = late;
+      const second = Math.floor((dueAt - this.windowStart) / 1000);
+      if (!((this.maxBySecond[second] ?? -Infinity) >= late)) this.maxBySecond[second] = late;
     } else {
       this.outside++;
     }
   }
 
   /** Count and lateness figures of the window. */
-  summary(): { fires: number; p50: number; p99: number; max: number } {
+  summary(): { fires: number; p50: number; p99: number; max: number; maxBySecond: string } {
     const [p50, p99, max] = percentiles(this.samples, this.count, [0.5, 0.99, 1]);
-    return { fires: this.count, p50: p50 as number, p99: p99 as number, max: max as number };
+    return {
+      fires: this.count,
+      p50: p50 as number,
+      p99: p99 as number,
+      max: max as number,
+      maxBySecond: this.maxBySecond.map((m) => Math.round(m)).join(' '),
+    };
   }
 }

@@ -4,15 +4,19 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RESULT_PREFIX } from './common.js';
 
-type Figures = Record<string, number | boolean | undefined>;
+type Figures = Record<string, number | boolean | string | undefined>;
 
 const SECONDS = 10;
+const WARMUP = 2;
 const BURST_JOBS = 10_000;
 const DRAIN_JOBS = 100_000;
+
+/** The 1-minute load average. */
+const load = (): string => loadavg()[0]!.toFixed(2);
 
 function machine(): string {
   let model = cpus()[0]?.model ?? 'unknown';
@@ -36,6 +40,7 @@ function machine(): string {
     `cpu:     ${model}, ${logical} logical cores (${availableParallelism()} available to Node)`,
     `node:    ${process.version} (${process.platform}/${process.arch}), V8 ${process.versions.v8}`,
     `peer:    cron ${cronVersion}`,
+    `load:    ${load()} (other processes share these cores; figures move with it)`,
   ].join('\n');
 }
 
@@ -61,13 +66,13 @@ function scenario(file: string, args: string[]): Promise<Figures | undefined> {
   });
 }
 
-const int = (n: number | boolean | undefined): string =>
+const int = (n: unknown): string =>
   typeof n === 'number' && Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a';
-const ms = (n: number | boolean | undefined): string =>
+const ms = (n: unknown): string =>
   typeof n === 'number' && Number.isFinite(n) ? `${Math.round(n)}` : 'n/a';
-const kib = (n: number | boolean | undefined): string =>
+const kib = (n: unknown): string =>
   typeof n === 'number' && Number.isFinite(n) ? `${(n / 1024).toFixed(2)} KiB` : 'n/a';
-function ratio(a: number | boolean | undefined, b: number | boolean | undefined): string {
+function ratio(a: unknown, b: unknown): string {
   if (typeof a !== 'number' || typeof b !== 'number' || !(b !== 0)) return 'n/a';
   return `${(a / b).toFixed(2)}x`;
 }
@@ -75,12 +80,12 @@ const latency = (f: Figures | undefined): string =>
   f ? `${ms(f.p50)} / ${ms(f.p99)} / ${ms(f.max)}` : 'n/a';
 
 function printBurst(title: string, f: Figures | undefined): void {
-  process.stdout.write(`\n${title}\n`);
+  process.stdout.write(`\n${title} (load after: ${load()})\n`);
   if (!f) return;
   const lines = [
     `  fires/s ${int(f.firesPerSec)}   missed ${int(f.missed)} of ${int(f.expected)}`,
-    `  lateness ms p50 ${ms(f.p50)}  p99 ${ms(f.p99)}  max ${ms(f.max)}`,
-    `  heap per idle job ${kib(f.heapPerJob)}${f.idleClean ? '' : ' (fires had begun when measured)'}` +
+    `  lateness ms p50 ${ms(f.p50)}  p99 ${ms(f.p99)}  max ${ms(f.max)}   worst of each second: ${String(f.maxBySecond)}`,
+    `  heap per idle job ${kib(f.heapPerJob)}${f.idleClean ? '' : ' (measured after the first ticks)'}` +
       `   heap kept per fire ${int(f.retainedPerRun)} B   adds/s ${int(f.addsPerSec)}`,
   ];
   if (f.firesSkipped !== undefined) lines.push(`  metrics.firesSkipped ${int(f.firesSkipped)}`);
@@ -95,25 +100,27 @@ function printBurst(title: string, f: Figures | undefined): void {
 process.stdout.write(`${machine()}\n`);
 const started = performance.now();
 
-const burstArgs = [`--jobs=${BURST_JOBS}`, `--seconds=${SECONDS}`];
+const burstArgs = [`--jobs=${BURST_JOBS}`, `--seconds=${SECONDS}`, `--warmup=${WARMUP}`];
 const oursBurst = await scenario('./burst-ours.ts', [...burstArgs, `--concurrent=${BURST_JOBS}`]);
 printBurst(
-  `1a. fire burst, ours: ${BURST_JOBS} jobs '* * * * * *', concurrentRuns ${BURST_JOBS}, ${SECONDS} s`,
+  `1a. fire burst, ours: ${BURST_JOBS} jobs '* * * * * *', concurrentRuns ${BURST_JOBS}, ${SECONDS} s after ${WARMUP} s of warm-up`,
   oursBurst,
 );
 const oursBurst5 = await scenario('./burst-ours.ts', [...burstArgs, '--concurrent=5']);
 printBurst(
-  `1b. fire burst, ours: ${BURST_JOBS} jobs '* * * * * *', concurrentRuns 5 (default), ${SECONDS} s`,
+  `1b. fire burst, ours: ${BURST_JOBS} jobs '* * * * * *', concurrentRuns 5 (default), ${SECONDS} s after ${WARMUP} s of warm-up`,
   oursBurst5,
 );
 const cronBurst = await scenario('./burst-cron.ts', burstArgs);
 printBurst(
-  `1c. fire burst, peer: ${BURST_JOBS} cron CronJobs '* * * * * *', ${SECONDS} s`,
+  `1c. fire burst, peer: ${BURST_JOBS} cron CronJobs '* * * * * *', ${SECONDS} s after ${WARMUP} s of warm-up`,
   cronBurst,
 );
 
 const drain = await scenario('./drain-ours.ts', [`--jobs=${DRAIN_JOBS}`, '--concurrent=50']);
-process.stdout.write(`\n2a. drain, ours: ${DRAIN_JOBS} once-jobs due now, concurrentRuns 50\n`);
+process.stdout.write(
+  `\n2a. drain, ours: ${DRAIN_JOBS} once-jobs due now, concurrentRuns 50 (load after: ${load()})\n`,
+);
 if (drain) {
   process.stdout.write(
     `  runs/s ${int(drain.runsPerSec)} (${int(drain.drainMs)} ms from start(), of which start() ${int(drain.startMs)} ms)` +

@@ -45,3 +45,31 @@ export function isBatchStorage(storage: unknown): storage is BatchStorage {
     typeof (storage as Partial<BatchStorage>).batchUpdateRuns === 'function'
   );
 }
+
+/** What `pruneRuns` removes: finished runs beyond a per-job count, or older than an instant. */
+export interface RunPruneCriteria {
+  /** Keep at most this many newest runs per job (by `startAt`); older finished runs go. */
+  maxRunsPerJob?: number;
+  /** Finished runs that started before this instant go. */
+  olderThan?: Date;
+  /** Delete at most this many runs in this call (a bounded batch). */
+  limit: number;
+}
+
+/**
+ * Optional: storages that can prune run history in bounded batches (the scheduler's retention).
+ * Runs still `running` are never removed.
+ */
+export interface PrunableStorage {
+  /** Deletes at most `criteria.limit` runs matching the criteria; resolves to how many it deleted. */
+  pruneRuns(criteria: RunPruneCriteria): Promise<number>;
+}
+
+/** Detects `PrunableStorage` at run time. */
+export function isPrunableStorage(storage: unknown): storage is PrunableStorage {
+  return (
+    typeof storage === 'object' &&
+    storage !== null &&
+    typeof (storage as Partial<PrunableStorage>).pruneRuns === 'function'
+  );
+}
