@@ -1,4 +1,5 @@
 import type { Job } from '../interfaces/job.interface.js';
+import type { Run } from '../interfaces/run.interface.js';
 
 /** A copy of a job that shares nothing mutable with it (the payload is deep-frozen, so shared). */
 export function snapshotJob(job: Job): Job {
@@ -9,6 +10,17 @@ export function snapshotJob(job: Job): Job {
     lastRunAt: copyDate(job.lastRunAt),
     createdAt: new Date(job.createdAt.getTime()),
     updatedAt: new Date(job.updatedAt.getTime()),
+  };
+}
+
+/** A copy of a run record that shares no Date with it. */
+export function snapshotRun(run: Run): Run {
+  return {
+    ...run,
+    startAt: new Date(run.startAt.getTime()),
+    endAt: copyDate(run.endAt),
+    scheduledAt: new Date(run.scheduledAt.getTime()),
+    createdAt: new Date(run.createdAt.getTime()),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { JobContext } from '../interfaces/handler.interface.js';
 import type { Job } from '../interfaces/job.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
-import { snapshotJob } from './job-snapshot.js';
+import { snapshotJob, snapshotRun } from './job-snapshot.js';
 
 /**
  * The `ctx` a handler receives. The job snapshot and the AbortController are made on first use:
@@ -10,16 +10,23 @@ import { snapshotJob } from './job-snapshot.js';
 export class RunContext implements JobContext {
   private controller: AbortController | undefined;
   private jobSnapshot: Readonly<Job> | undefined;
+  private runSnapshot: Readonly<Run> | undefined;
   private abortReason: unknown;
 
   constructor(
     private readonly liveJob: Job,
-    readonly run: Readonly<Run>,
+    private readonly liveRun: Run,
     readonly attempt: number,
   ) {}
 
+  /** A copy of the job: the scheduler's own Dates are shared between jobs and never handed out. */
   get job(): Readonly<Job> {
     return (this.jobSnapshot ??= Object.freeze(snapshotJob(this.liveJob)));
+  }
+
+  /** A copy of the run record, as it is when first read (status `running`). */
+  get run(): Readonly<Run> {
+    return (this.runSnapshot ??= Object.freeze(snapshotRun(this.liveRun)));
   }
 
   get signal(): AbortSignal {

@@ -25,7 +25,7 @@ import { HandlerRegistry } from './handler-registry.js';
 import { IdGenerator } from './ids.js';
 import { firstFire, newJob, validateJobDefinition } from './job-definition.js';
 import { fireBefore, type ActiveRun, type Fire, type JobEntry } from './job-entry.js';
-import { snapshotJob } from './job-snapshot.js';
+import { snapshotJob, snapshotRun } from './job-snapshot.js';
 import { MinHeap } from './min-heap.js';
 import { normalizeSchedulerOptions } from './normalize-options.js';
 import { RunContext } from './run-context.js';
@@ -65,6 +65,13 @@ export class Scheduler {
   /** Runs from their start until their last record is written. */
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  /**
+   * The last Dates made by `clockDate` / `fireDate`: equal instants share one Date, so a burst of
+   * fires allocates a few Dates, not several per run. The core never mutates a Date and hands out
+   * only copies (snapshots, the handler's ctx).
+   */
+  private lastClockDate = new Date(NaN);
+  private lastFireDate = new Date(NaN);
   private readonly counters = {
     runsStarted: 0,
     runsSucceeded: 0,
@@ -339,7 +346,7 @@ export class Scheduler {
     for (const run of await this.storage.getRuns(job.id, 10)) {
       if (run.status !== 'running') continue;
       run.status = 'failed';
-      run.endAt = new Date(now);
+      run.endAt = this.clockDate(now);
       run.duration = Math.max(0, now - run.startAt.getTime());
       run.error =
         'RunAbortedError: the process running it stopped before the run ended (recovered at start)';
@@ -374,6 +381,10 @@ export class Scheduler {
     const held = this.entries.get(job.id);
     if (held !== undefined && !replace) return held;
     job.payload = deepFreeze(job.payload);
+    // Held for the job's life: share equal Dates (jobs created together, jobs firing together).
+    job.createdAt = this.clockDate(job.createdAt.getTime());
+    job.updatedAt = this.clockDate(job.updatedAt.getTime());
+    if (job.nextRunAt !== null) job.nextRunAt = this.fireDate(job.nextRunAt.getTime());
     if (held !== undefined) {
       held.job = job;
       held.schedule = schedule;
@@ -446,7 +457,7 @@ export class Scheduler {
     if (schedule === null) return;
     let next = schedule.next(from);
     if (next !== null && next <= now) next = schedule.next(now);
-    entry.job.nextRunAt = next === null ? null : new Date(next);
+    entry.job.nextRunAt = next === null ? null : this.fireDate(next);
     if (next !== null) this.scheduleAt(entry, next);
   }
 
@@ -481,15 +492,15 @@ export class Scheduler {
       id: this.ids.uuid(),
       jobId: job.id,
       status: 'running',
-      startAt: new Date(now),
+      startAt: this.clockDate(now),
       endAt: null,
       output: '',
       error: '',
       duration: 0,
       traceId: '',
       attempt: fire.attempt,
-      scheduledAt: new Date(fire.scheduledAt),
-      createdAt: new Date(now),
+      scheduledAt: this.fireDate(fire.scheduledAt),
+      createdAt: this.clockDate(now),
     };
     if (job.status !== 'paused') job.status = 'running';
     job.lastRunAt = run.startAt;
@@ -578,7 +589,7 @@ export class Scheduler {
     this.active.delete(active);
     const now = this.now();
     const run = active.run;
-    run.endAt = new Date(now);
+    run.endAt = this.clockDate(now);
     run.duration = now - active.startedAt;
     if (ok) {
       run.status = 'success';
@@ -674,7 +685,19 @@ export class Scheduler {
 
   private touch(job: Job, now = this.now()): void {
     job.version++;
-    job.updatedAt = new Date(now);
+    job.updatedAt = this.clockDate(now);
+  }
+
+  /** A Date of a clock reading; runs started or ended in the same millisecond share it. */
+  private clockDate(ms: number): Date {
+    if (this.lastClockDate.getTime() !== ms) this.lastClockDate = new Date(ms);
+    return this.lastClockDate;
+  }
+
+  /** A Date of a fire instant, shared by the jobs that fire at it. */
+  private fireDate(ms: number): Date {
+    if (this.lastFireDate.getTime() !== ms) this.lastFireDate = new Date(ms);
+    return this.lastFireDate;
   }
 
   private emit(type: JobEventType, entry: JobEntry, run?: Run, error?: string): void {
@@ -684,7 +707,7 @@ export class Scheduler {
       jobId: entry.job.id,
       at: this.now(),
       job: snapshotJob(entry.job),
-      run: run && { ...run },
+      run: run && snapshotRun(run),
       runId: run?.id,
       error,
     });

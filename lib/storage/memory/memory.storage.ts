@@ -50,8 +50,8 @@ interface RunRecord {
 interface JobEntry {
   job: JobRecord;
   /** Runs oldest first: in insertion order, which is `(startAt, seq)` order while `runsSorted`. */
-  runs: RunRecord[];
-  runsById: Map<string, RunRecord>;
+  runs: RunRecord[] | null;
+  runsById: Map<string, RunRecord> | null;
   /** Whether `runs` is known to be in `(startAt, seq)` order. */
   runsSorted: boolean;
 }
@@ -68,12 +68,14 @@ export class MemoryStorage extends JobStorage implements BatchStorage {
   /** Next run insertion sequence number. */
   private nextSeq = 0;
   private closed = false;
+  /** One settled promise returned by every write that succeeds: a write allocates no promise. */
+  private readonly done: Promise<void> = Promise.resolve();
 
   override async createJob(job: Job): Promise<void> {
     this.assertOpen();
     if (this.jobs.has(job.id)) throw new JobAlreadyExistsError(job.id);
     const record = toJobRecord(job);
-    this.jobs.set(record.id, { job: record, runs: [], runsById: new Map(), runsSorted: true });
+    this.jobs.set(record.id, { job: record, runs: null, runsById: null, runsSorted: true });
   }
 
   override async getJob(id: string): Promise<Job | null> {
@@ -82,11 +84,16 @@ export class MemoryStorage extends JobStorage implements BatchStorage {
     return entry ? toJob(entry.job) : null;
   }
 
-  override async updateJob(job: Job): Promise<void> {
-    this.assertOpen();
-    const entry = this.jobs.get(job.id);
-    if (!entry) throw new JobNotFoundError(job.id);
-    entry.job = toJobRecord(job);
+  override updateJob(job: Job): Promise<void> {
+    try {
+      this.assertOpen();
+      const entry = this.jobs.get(job.id);
+      if (!entry) throw new JobNotFoundError(job.id);
+      assignJob(entry.job, job);
+      return this.done;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   override async deleteJob(id: string): Promise<void> {
@@ -103,17 +110,27 @@ export class MemoryStorage extends JobStorage implements BatchStorage {
     return jobs;
   }
 
-  override async createRun(run: Run): Promise<void> {
-    this.assertOpen();
-    const entry = this.jobs.get(run.jobId);
-    if (!entry) throw new JobNotFoundError(run.jobId);
-    this.putRun(entry, run);
+  override createRun(run: Run): Promise<void> {
+    try {
+      this.assertOpen();
+      const entry = this.jobs.get(run.jobId);
+      if (!entry) throw new JobNotFoundError(run.jobId);
+      this.putRun(entry, run);
+      return this.done;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
-  override async updateRun(run: Run): Promise<void> {
-    this.assertOpen();
-    const entry = this.jobs.get(run.jobId);
-    if (entry) this.putRun(entry, run);
+  override updateRun(run: Run): Promise<void> {
+    try {
+      this.assertOpen();
+      const entry = this.jobs.get(run.jobId);
+      if (entry) this.putRun(entry, run);
+      return this.done;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   override async getRuns(jobId: string, limit: number): Promise<Run[]> {
@@ -122,6 +139,7 @@ export class MemoryStorage extends JobStorage implements BatchStorage {
     const entry = this.jobs.get(jobId);
     if (!entry || !(count > 0)) return [];
     const runs = entry.runs;
+    if (runs === null) return [];
     if (!entry.runsSorted) {
       runs.sort(compareRuns);
       entry.runsSorted = true;
@@ -134,7 +152,7 @@ export class MemoryStorage extends JobStorage implements BatchStorage {
 
   override async getJobRunCount(jobId: string): Promise<number> {
     this.assertOpen();
-    return this.jobs.get(jobId)?.runs.length ?? 0;
+    return this.jobs.get(jobId)?.runs?.length ?? 0;
   }
 
   /** Replaces each job that still exists; jobs removed meanwhile are skipped. */
@@ -173,7 +191,7 @@ export class MemoryStorage extends JobStorage implements BatchStorage {
 
   /** Replaces the run with `run.id` in place (keeping its position), or appends it. */
   private putRun(entry: JobEntry, run: Run): void {
-    const existing = entry.runsById.get(run.id);
+    const existing = entry.runsById?.get(run.id);
     if (existing) {
       const previousStartAt = existing.startAt;
       assignRun(existing, run);
@@ -181,10 +199,10 @@ export class MemoryStorage extends JobStorage implements BatchStorage {
       return;
     }
     const record = toRunRecord(run, this.nextSeq++);
-    const runs = entry.runs;
+    const runs = (entry.runs ??= []);
     if (runs.length > 0 && record.startAt < runs[runs.length - 1].startAt) entry.runsSorted = false;
     runs.push(record);
-    entry.runsById.set(record.id, record);
+    (entry.runsById ??= new Map()).set(record.id, record);
   }
 }
 
@@ -230,6 +248,34 @@ function toJobRecord(job: Job): JobRecord {
     createdAt: job.createdAt.getTime(),
     updatedAt: job.updatedAt.getTime(),
   };
+}
+
+/** Overwrites a stored job's fields in place (no new record); the payload is copied first. */
+function assignJob(record: JobRecord, job: Job): void {
+  const payload = copyPayload(job.payload);
+  const runAt = msOrNull(job.runAt);
+  const nextRunAt = msOrNull(job.nextRunAt);
+  const lastRunAt = msOrNull(job.lastRunAt);
+  const createdAt = job.createdAt.getTime();
+  const updatedAt = job.updatedAt.getTime();
+  record.name = job.name;
+  record.description = job.description;
+  record.type = job.type;
+  record.cron = job.cron;
+  record.interval = job.interval;
+  record.timezone = job.timezone;
+  record.runAt = runAt;
+  record.status = job.status;
+  record.handlerName = job.handlerName;
+  record.payload = payload;
+  record.nextRunAt = nextRunAt;
+  record.lastRunAt = lastRunAt;
+  record.lastResult = job.lastResult;
+  record.retryCount = job.retryCount;
+  record.maxRetry = job.maxRetry;
+  record.version = job.version;
+  record.createdAt = createdAt;
+  record.updatedAt = updatedAt;
 }
 
 function toJob(record: JobRecord): Job {

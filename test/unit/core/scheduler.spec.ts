@@ -520,6 +520,30 @@ describe('Scheduler', () => {
       expect(() => scheduler.getRuns('x', 1.5)).toThrow(/"limit".*1\.5/);
     });
 
+    it("hands the handler copies: mutating ctx.job or ctx.run's dates changes nothing stored", async () => {
+      const { scheduler } = makeScheduler();
+      scheduler.registerHandlerFunc('vandal', (_p, ctx: JobContext) => {
+        ctx.run.startAt.setTime(0);
+        ctx.run.scheduledAt.setTime(0);
+        ctx.job.createdAt.setTime(0);
+        expect(Object.isFrozen(ctx.run)).toBe(true);
+        return 'ok';
+      });
+      const twin = vi.fn();
+      scheduler.registerHandlerFunc('twin', twin);
+      const a = await scheduler.addJob({ runAt: T0, handlerName: 'vandal' });
+      const b = await scheduler.addJob({ runAt: T0, handlerName: 'twin' });
+      await scheduler.start();
+      await advance(0);
+      for (const id of [a.id, b.id]) {
+        const [run] = await scheduler.getRuns(id, 1);
+        expect(run!.startAt.getTime()).toBe(T0.getTime());
+        expect(run!.scheduledAt.getTime()).toBe(T0.getTime());
+        expect((await scheduler.getJob(id)).createdAt.getTime()).toBe(T0.getTime());
+      }
+      await scheduler.stop();
+    });
+
     it('returns copies: changing a returned job changes nothing stored', async () => {
       const { scheduler } = makeScheduler();
       scheduler.registerHandlerFunc('h', () => 'ok');
