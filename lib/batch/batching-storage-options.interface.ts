@@ -1,0 +1,41 @@
+import type { JobLogger } from '../interfaces/logger.interface.js';
+
+/** How a `BatchingStorage` collects and flushes writes. Durations are milliseconds. */
+export interface BatchingStorageOptions {
+  /** Flush as soon as this many records (jobs + runs, each id counted once) are pending. */
+  batchSize: number;
+  /** Flush at least this often while anything is pending (ms). */
+  flushInterval: number;
+  /** Where flush failures and losses are reported. */
+  logger: JobLogger;
+  /**
+   * Backpressure bound: once this many records are held (pending or being written), a write that adds
+   * a record returns a promise that resolves only when a flush has made room again. Nothing is dropped.
+   * Default `max(1000, batchSize * 100)`; at least `batchSize`.
+   */
+  maxPending?: number;
+  /** How long `close()` keeps retrying a failing flush before it gives up, logs the loss and closes (ms). Default 10 s. */
+  closeTimeout?: number;
+  /** First delay before retrying a failed flush (ms); doubles per consecutive failure. Default 100. */
+  retryBaseDelay?: number;
+  /** Longest delay between flush retries (ms). Default 30 s. */
+  retryMaxDelay?: number;
+  /** The clock (epoch ms) for `closeTimeout`. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** A snapshot of a `BatchingStorage`'s counters. */
+export interface BatchingStorageMetrics {
+  /** Flushes that wrote everything they took. */
+  flushes: number;
+  /** Job records handed to the inner storage by successful writes. */
+  flushedJobs: number;
+  /** Run records handed to the inner storage by successful writes. */
+  flushedRuns: number;
+  /** Flush attempts that failed (their records were kept and retried). */
+  flushFailures: number;
+  /** Job records not written yet (buffered, or in a flush under way). */
+  pendingJobs: number;
+  /** Run records not written yet (buffered, or in a flush under way). */
+  pendingRuns: number;
+}

@@ -1,0 +1,2 @@
+export * from './batching.storage.js';
+export * from './batching-storage-options.interface.js';

@@ -1,0 +1,127 @@
+import type { SqlDialect } from './typeorm-dialect.js';
+
+/**
+ * What a column holds; each dialect maps it to a type (see `columnType`). One list of columns feeds the
+ * entity schemas, the tables `TypeOrmStorage` creates, the migration and the SQL, so they cannot drift.
+ */
+export type ColumnKind =
+  /** The auto-increment primary key: insertion order, the tie-break of equal instants. */
+  | 'seq'
+  /** A short string with a length limit (`length`). */
+  | 'varchar'
+  /** Text up to 64 KiB. */
+  | 'text'
+  /** Text up to 16 MiB (payloads, run output and errors). */
+  | 'longText'
+  /** A UTC instant with millisecond precision. */
+  | 'instant'
+  /** A 32-bit integer. */
+  | 'int'
+  /** A 64-bit integer (milliseconds). */
+  | 'bigint';
+
+/** One column: its database name, its property in the entity schema, and what it holds. */
+export interface ColumnSpec {
+  readonly name: string;
+  readonly property: string;
+  readonly kind: ColumnKind;
+  readonly length?: number;
+  readonly nullable?: boolean;
+}
+
+/** The longest job id, run id and trace id (the `Job.id` contract: at most 64 characters). */
+export const ID_LENGTH = 64;
+
+/** The columns of the jobs table, in table order. */
+export const JOB_COLUMNS: readonly ColumnSpec[] = Object.freeze([
+  { name: 'seq', property: 'seq', kind: 'seq' },
+  { name: 'id', property: 'id', kind: 'varchar', length: ID_LENGTH },
+  { name: 'name', property: 'name', kind: 'text' },
+  { name: 'description', property: 'description', kind: 'longText' },
+  { name: 'type', property: 'type', kind: 'varchar', length: 16 },
+  { name: 'cron', property: 'cron', kind: 'varchar', length: 255, nullable: true },
+  { name: 'interval_ms', property: 'interval', kind: 'bigint', nullable: true },
+  { name: 'timezone', property: 'timezone', kind: 'varchar', length: 64, nullable: true },
+  { name: 'run_at', property: 'runAt', kind: 'instant', nullable: true },
+  { name: 'status', property: 'status', kind: 'varchar', length: 16 },
+  { name: 'handler_name', property: 'handlerName', kind: 'varchar', length: 255 },
+  { name: 'payload', property: 'payload', kind: 'longText', nullable: true },
+  { name: 'next_run_at', property: 'nextRunAt', kind: 'instant', nullable: true },
+  { name: 'last_run_at', property: 'lastRunAt', kind: 'instant', nullable: true },
+  { name: 'last_result', property: 'lastResult', kind: 'longText' },
+  { name: 'retry_count', property: 'retryCount', kind: 'int' },
+  { name: 'max_retry', property: 'maxRetry', kind: 'int' },
+  { name: 'version', property: 'version', kind: 'int' },
+  { name: 'created_at', property: 'createdAt', kind: 'instant' },
+  { name: 'updated_at', property: 'updatedAt', kind: 'instant' },
+] satisfies ColumnSpec[]);
+
+/** The columns of the run history table, in table order. */
+export const RUN_COLUMNS: readonly ColumnSpec[] = Object.freeze([
+  { name: 'seq', property: 'seq', kind: 'seq' },
+  { name: 'id', property: 'id', kind: 'varchar', length: ID_LENGTH },
+  { name: 'job_id', property: 'jobId', kind: 'varchar', length: ID_LENGTH },
+  { name: 'status', property: 'status', kind: 'varchar', length: 16 },
+  { name: 'start_at', property: 'startAt', kind: 'instant' },
+  { name: 'end_at', property: 'endAt', kind: 'instant', nullable: true },
+  { name: 'output', property: 'output', kind: 'longText' },
+  { name: 'error', property: 'error', kind: 'longText' },
+  { name: 'duration_ms', property: 'duration', kind: 'bigint' },
+  { name: 'trace_id', property: 'traceId', kind: 'varchar', length: ID_LENGTH },
+  { name: 'attempt', property: 'attempt', kind: 'int' },
+  { name: 'scheduled_at', property: 'scheduledAt', kind: 'instant' },
+  { name: 'created_at', property: 'createdAt', kind: 'instant' },
+] satisfies ColumnSpec[]);
+
+/** A column's type in one dialect, in TypeORM's terms. */
+export interface DialectColumnType {
+  type: string;
+  length?: number;
+  precision?: number;
+  charset?: string;
+  collation?: string;
+}
+
+/**
+ * MySQL/MariaDB strings: 4-byte UTF-8 (emoji), compared byte for byte, so that ids differing in case
+ * are different ids, as everywhere else.
+ */
+const MYSQL_STRING = { charset: 'utf8mb4', collation: 'utf8mb4_bin' } as const;
+
+/**
+ * The column type of a kind in a dialect:
+ *
+ * | kind       | postgres          | mysql / mariadb       | better-sqlite3      |
+ * |------------|-------------------|-----------------------|---------------------|
+ * | `seq`      | `bigserial`       | `bigint` auto-incr.   | `integer` autoincr. |
+ * | `varchar`  | `varchar(n)`      | `varchar(n)` utf8mb4  | `varchar(n)`        |
+ * | `text`     | `text`            | `text` utf8mb4        | `text`              |
+ * | `longText` | `text`            | `mediumtext` utf8mb4  | `text`              |
+ * | `instant`  | `timestamptz(3)`  | `datetime(3)` as UTC  | `bigint` epoch ms   |
+ * | `int`      | `integer`         | `int`                 | `integer`           |
+ * | `bigint`   | `bigint`          | `bigint`              | `bigint`            |
+ */
+export function columnType(spec: ColumnSpec, dialect: SqlDialect): DialectColumnType {
+  switch (spec.kind) {
+    case 'seq':
+      return { type: dialect === 'sqlite' ? 'integer' : 'bigint' };
+    case 'varchar':
+      return {
+        type: 'varchar',
+        length: spec.length,
+        ...(dialect === 'mysql' ? MYSQL_STRING : {}),
+      };
+    case 'text':
+      return { type: 'text', ...(dialect === 'mysql' ? MYSQL_STRING : {}) };
+    case 'longText':
+      return dialect === 'mysql' ? { type: 'mediumtext', ...MYSQL_STRING } : { type: 'text' };
+    case 'instant':
+      if (dialect === 'postgres') return { type: 'timestamptz', precision: 3 };
+      if (dialect === 'mysql') return { type: 'datetime', precision: 3 };
+      return { type: 'bigint' };
+    case 'int':
+      return { type: dialect === 'mysql' ? 'int' : 'integer' };
+    case 'bigint':
+      return { type: 'bigint' };
+  }
+}

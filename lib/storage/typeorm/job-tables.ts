@@ -1,0 +1,159 @@
+import { Table, TableIndex, type QueryRunner } from 'typeorm';
+import {
+  JOB_COLUMNS,
+  RUN_COLUMNS,
+  columnType,
+  type ColumnSpec,
+} from './job-table-columns.js';
+import { jobKeyNames, runKeyNames, type JobTableNames } from './job-table-names.js';
+import type { SqlDialect } from './typeorm-dialect.js';
+
+/** An index of one of the tables, by database column names. */
+export interface IndexSpec {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly unique: boolean;
+}
+
+/**
+ * The indexes of the jobs table: the unique job id (the primary key is the insertion sequence), and
+ * the due-jobs query `WHERE status = ? ORDER BY next_run_at`.
+ */
+export function jobIndexes(jobTable: string): IndexSpec[] {
+  const keys = jobKeyNames(jobTable);
+  return [
+    { name: keys.idKey, columns: ['id'], unique: true },
+    { name: keys.dueIndex, columns: ['status', 'next_run_at'], unique: false },
+  ];
+}
+
+/**
+ * The indexes of the run history table: the unique run id; the unique fire `(job_id, scheduled_at,
+ * attempt)`, so one fire is recorded once only; `getRuns(jobId, limit)` newest first; and retention by
+ * age (`start_at`).
+ */
+export function runIndexes(runTable: string): IndexSpec[] {
+  const keys = runKeyNames(runTable);
+  return [
+    { name: keys.idKey, columns: ['id'], unique: true },
+    { name: keys.fireKey, columns: ['job_id', 'scheduled_at', 'attempt'], unique: true },
+    { name: keys.jobStartIndex, columns: ['job_id', 'start_at', 'seq'], unique: false },
+    { name: keys.startIndex, columns: ['start_at'], unique: false },
+  ];
+}
+
+/** The jobs table as TypeORM's schema API describes it. */
+export function buildJobTable(names: JobTableNames, dialect: SqlDialect, schema?: string): Table {
+  return buildTable(
+    names.jobTable,
+    JOB_COLUMNS,
+    jobIndexes(names.jobTable),
+    jobKeyNames(names.jobTable).primaryKey,
+    dialect,
+    schema,
+  );
+}
+
+/** The run history table as TypeORM's schema API describes it. */
+export function buildRunTable(names: JobTableNames, dialect: SqlDialect, schema?: string): Table {
+  return buildTable(
+    names.runTable,
+    RUN_COLUMNS,
+    runIndexes(names.runTable),
+    runKeyNames(names.runTable).primaryKey,
+    dialect,
+    schema,
+  );
+}
+
+function buildTable(
+  name: string,
+  columns: readonly ColumnSpec[],
+  indexes: readonly IndexSpec[],
+  primaryKeyName: string,
+  dialect: SqlDialect,
+  schema: string | undefined,
+): Table {
+  return new Table({
+    name: schema ? `${schema}.${name}` : name,
+    columns: columns.map((spec) => {
+      const { type, length, precision, charset, collation } = columnType(spec, dialect);
+      const seq = spec.kind === 'seq';
+      return {
+        name: spec.name,
+        type,
+        ...(length === undefined ? {} : { length: String(length) }),
+        ...(precision === undefined ? {} : { precision }),
+        ...(charset === undefined ? {} : { charset }),
+        ...(collation === undefined ? {} : { collation }),
+        isNullable: spec.nullable === true,
+        ...(seq
+          ? {
+              isPrimary: true,
+              isGenerated: true,
+              generationStrategy: 'increment' as const,
+              primaryKeyConstraintName: primaryKeyName,
+            }
+          : {}),
+      };
+    }),
+    indices: indexes.map(
+      (index) =>
+        new TableIndex({
+          name: index.name,
+          columnNames: [...index.columns],
+          isUnique: index.unique,
+        }),
+    ),
+  });
+}
+
+/**
+ * Creates the tables and their indexes where missing, through the QueryRunner schema API (never
+ * `synchronize`). Idempotent, and safe when several processes race: a table or index that another
+ * process created meanwhile ("already exists") is accepted.
+ */
+export async function ensureJobTables(
+  queryRunner: QueryRunner,
+  names: JobTableNames,
+  dialect: SqlDialect,
+  schema?: string,
+): Promise<void> {
+  await ensureTable(queryRunner, buildJobTable(names, dialect, schema));
+  await ensureTable(queryRunner, buildRunTable(names, dialect, schema));
+}
+
+/** Drops both tables (and so their indexes) when they exist. */
+export async function dropJobTables(
+  queryRunner: QueryRunner,
+  names: JobTableNames,
+  schema?: string,
+): Promise<void> {
+  const qualify = (name: string): string => (schema ? `${schema}.${name}` : name);
+  await queryRunner.dropTable(qualify(names.runTable), true);
+  await queryRunner.dropTable(qualify(names.jobTable), true);
+}
+
+async function ensureTable(queryRunner: QueryRunner, table: Table): Promise<void> {
+  if (!(await queryRunner.hasTable(table))) {
+    try {
+      await queryRunner.createTable(table, false, false, true);
+      return;
+    } catch (error) {
+      // Another process may have created it between the check and the CREATE: then go on.
+      if (!(await queryRunner.hasTable(table))) throw error;
+    }
+  }
+  // The table exists: add any index it lacks (one left out by a crash, or still being created by
+  // another process).
+  const existing = await queryRunner.getTable(table.name);
+  for (const index of table.indices) {
+    if (existing?.indices.some((found) => found.name === index.name)) continue;
+    try {
+      await queryRunner.createIndex(table, index);
+    } catch (error) {
+      const again = await queryRunner.getTable(table.name);
+      if (!again?.indices.some((found) => found.name === index.name)) throw error;
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { InvalidOptionsError } from '../../../errors/invalid-options.error.js';
+import {
+  DEFAULT_JOB_TABLE_NAME,
+  DEFAULT_RUN_TABLE_NAME,
+  resolveJobTableNames,
+  type JobTableNameOptions,
+} from '../job-table-names.js';
+import { dropJobTables, ensureJobTables } from '../job-tables.js';
+import { dialectOf, SUPPORTED_DATA_SOURCE_TYPES_TEXT } from '../typeorm-dialect.js';
+
+/**
+ * The timestamp TypeORM orders this migration by (it reads the last 13 digits of the name):
+ * 2026-01-01T00:00:00.000Z. Fixed forever: the name is how TypeORM knows the migration ran.
+ */
+export const JOB_TABLES_MIGRATION_TIMESTAMP = 1767225600000;
+
+/** What `createJobTablesMigration` takes: the same table options as `TypeOrmStorage`. */
+export interface JobTablesMigrationOptions extends JobTableNameOptions {
+  /** PostgreSQL schema to create the tables in (default: the DataSource's `schema`, else `public`). */
+  schema?: string;
+}
+
+/**
+ * A migration class creating the job scheduler's tables and indexes, for apps that run their own
+ * migrations (then give `TypeOrmStorage` `createTables: false`):
+ *
+ * ```ts
+ * new DataSource({ ..., migrations: [createJobTablesMigration({ tablePrefix: 'myapp_' })] })
+ * ```
+ *
+ * Its name is `CreateJobSchedulerTables1767225600000` for the default tables, and
+ * `CreateJobSchedulerTables_<jobTable>_<runTable>_1767225600000` otherwise, so that storages with
+ * different tables on one database get one migration each. `up` creates what is missing (tables made
+ * earlier by `TypeOrmStorage` are kept); `down` drops both tables.
+ */
+export function createJobTablesMigration(
+  options: JobTablesMigrationOptions = {},
+): new () => MigrationInterface {
+  const { schema, ...tableOptions } = options;
+  // Checked here against the loosest length bound, and again for the actual database when it runs.
+  const names = resolveJobTableNames(tableOptions, 'mysql');
+  if (schema !== undefined && (typeof schema !== 'string' || !/^[A-Za-z0-9_]+$/.test(schema))) {
+    throw new InvalidOptionsError('schema', schema, 'a schema name of letters, digits and "_"');
+  }
+  const defaults =
+    names.jobTable === DEFAULT_JOB_TABLE_NAME && names.runTable === DEFAULT_RUN_TABLE_NAME;
+  const name = defaults
+    ? `CreateJobSchedulerTables${JOB_TABLES_MIGRATION_TIMESTAMP}`
+    : `CreateJobSchedulerTables_${names.jobTable}_${names.runTable}_${JOB_TABLES_MIGRATION_TIMESTAMP}`;
+
+  const dialectFor = (queryRunner: QueryRunner) => {
+    const type = queryRunner.dataSource.options.type;
+    const dialect = dialectOf(type);
+    if (!dialect) {
+      throw new InvalidOptionsError(
+        'dataSource',
+        type,
+        `${SUPPORTED_DATA_SOURCE_TYPES_TEXT} to run migration ${name}`,
+      );
+    }
+    // Names valid for one dialect may be too long for another: check them for this one.
+    resolveJobTableNames(tableOptions, dialect);
+    return dialect;
+  };
+
+  const migration = class implements MigrationInterface {
+    readonly name = name;
+
+    async up(queryRunner: QueryRunner): Promise<void> {
+      await ensureJobTables(queryRunner, names, dialectFor(queryRunner), schema);
+    }
+
+    async down(queryRunner: QueryRunner): Promise<void> {
+      dialectFor(queryRunner);
+      await dropJobTables(queryRunner, names, schema);
+    }
+  };
+  Object.defineProperty(migration, 'name', { value: name });
+  return migration;
+}
