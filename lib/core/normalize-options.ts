@@ -1,6 +1,7 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { JobLogger } from '../interfaces/logger.interface.js';
 import type {
+  NormalizedHistoryRetention,
   NormalizedSchedulerOptions,
   SchedulerOptions,
 } from '../interfaces/scheduler-options.interface.js';
@@ -28,6 +29,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   ...Object.keys(DEFAULT_SCHEDULER_OPTIONS),
   'logger',
   'storage',
+  'historyRetention',
 ]);
 
 /**
@@ -69,27 +71,83 @@ export function normalizeSchedulerOptions(
     cacheCleanupInterval: duration(o, 'cacheCleanupInterval', d.cacheCleanupInterval, true),
     shutdownTimeout: duration(o, 'shutdownTimeout', d.shutdownTimeout, false),
     maxOutputSize: positiveInteger(o, 'maxOutputSize', d.maxOutputSize, 64),
+    historyRetention: historyRetention(o.historyRetention),
+  };
+}
+
+const RETENTION_KEYS: ReadonlySet<string> = new Set([
+  'maxRunsPerJob',
+  'maxAge',
+  'interval',
+  'batchSize',
+]);
+
+function historyRetention(value: unknown): NormalizedHistoryRetention | null {
+  if (value === undefined || value === null) return null;
+  const expected =
+    "an object with maxRunsPerJob (an integer >= 1) and/or maxAge (a duration), e.g. { maxRunsPerJob: 100, maxAge: '30d' }";
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionsError('historyRetention', value, expected);
+  }
+  const r = value as Options;
+  for (const key of Object.keys(r)) {
+    if (!RETENTION_KEYS.has(key)) {
+      throw new InvalidOptionsError(
+        `historyRetention.${key}`,
+        r[key],
+        `one of ${[...RETENTION_KEYS].join(', ')}`,
+      );
+    }
+  }
+  if (r.maxRunsPerJob === undefined && r.maxAge === undefined) {
+    throw new InvalidOptionsError('historyRetention', value, expected);
+  }
+  return {
+    maxRunsPerJob:
+      r.maxRunsPerJob === undefined
+        ? undefined
+        : positiveInteger(r, 'maxRunsPerJob', 0, 1, 'historyRetention.'),
+    maxAge:
+      r.maxAge === undefined ? undefined : duration(r, 'maxAge', 0, true, 'historyRetention.'),
+    interval: duration(r, 'interval', 60_000, true, 'historyRetention.'),
+    batchSize: positiveInteger(r, 'batchSize', 1000, 1, 'historyRetention.'),
   };
 }
 
 type Options = Record<string, unknown>;
 
-function positiveInteger(options: Options, key: string, fallback: number, min = 1): number {
+function positiveInteger(
+  options: Options,
+  key: string,
+  fallback: number,
+  min = 1,
+  path = '',
+): number {
   const value = options[key];
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidOptionsError(key, value, `an integer >= ${min} (default ${fallback})`);
+    throw new InvalidOptionsError(
+      path + key,
+      value,
+      `an integer >= ${min}${fallback ? ` (default ${fallback})` : ''}`,
+    );
   }
   return value;
 }
 
-function duration(options: Options, key: string, fallback: number, positive: boolean): number {
+function duration(
+  options: Options,
+  key: string,
+  fallback: number,
+  positive: boolean,
+  path = '',
+): number {
   const value = options[key];
   if (value === undefined) return fallback;
   const ms = parseDuration(value);
   if (ms === null || (positive && ms <= 0) || ms > MAX_DURATION) {
     const bound = positive ? 'greater than 0' : '>= 0';
-    throw new InvalidOptionsError(key, value, `a duration ${bound}: ${DURATION_HINT}`);
+    throw new InvalidOptionsError(path + key, value, `a duration ${bound}: ${DURATION_HINT}`);
   }
   return ms;
 }

@@ -1,5 +1,8 @@
 import { Subject, type Observable } from 'rxjs';
+import { BatchingStorage } from '../batch/batching.storage.js';
 import { HandlerNotFoundError } from '../errors/handler-not-found.error.js';
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
+import { StorageClosedError } from '../errors/storage-closed.error.js';
 import { InvalidArgumentError } from '../errors/invalid-argument.error.js';
 import { JobNotFoundError } from '../errors/job-not-found.error.js';
 import { JobPausedError } from '../errors/job-paused.error.js';
@@ -18,10 +21,11 @@ import type {
   SchedulerOptions,
 } from '../interfaces/scheduler-options.interface.js';
 import { StdLogger } from '../loggers/std-logger.js';
-import type { JobStorage } from '../storage/job-storage.js';
+import { isPrunableStorage, type JobStorage } from '../storage/job-storage.js';
 import { MemoryStorage } from '../storage/memory/memory.storage.js';
 import { deepFreeze } from './deep-freeze.js';
 import { HandlerRegistry } from './handler-registry.js';
+import { HistoryPruner } from './history-pruner.js';
 import { IdGenerator } from './ids.js';
 import { firstFire, newJob, validateJobDefinition } from './job-definition.js';
 import { fireBefore, type ActiveRun, type Fire, type JobEntry } from './job-entry.js';
@@ -41,10 +45,17 @@ import { WakeTimer } from './wake-timer.js';
  * run record that ends `success` or `failed`.
  */
 export class Scheduler {
+  /** The storage given (or the default MemoryStorage). */
   readonly storage: JobStorage;
   readonly options: NormalizedSchedulerOptions;
   readonly events$: Observable<JobEvent>;
 
+  /** What the scheduler reads and writes through: the storage, or its batching wrapper. */
+  private readonly store: JobStorage;
+  private readonly batching: BatchingStorage | undefined;
+  private readonly pruner: HistoryPruner | undefined;
+  /** Past this instant (set by stop()), a failing record write gives up instead of retrying. */
+  private writeDeadline = Infinity;
   private readonly events = new Subject<JobEvent>();
   private readonly handlers = new HandlerRegistry();
   private readonly ids = new IdGenerator();
@@ -84,6 +95,27 @@ export class Scheduler {
   constructor(storage?: JobStorage, options?: SchedulerOptions) {
     this.options = normalizeSchedulerOptions(options, () => new StdLogger());
     this.storage = storage ?? new MemoryStorage();
+    this.batching = this.options.enableBatchUpdate
+      ? new BatchingStorage(this.storage, {
+          batchSize: this.options.batchSize,
+          flushInterval: this.options.batchFlushInterval,
+          logger: this.options.logger,
+        })
+      : undefined;
+    this.store = this.batching ?? this.storage;
+    const retention = this.options.historyRetention;
+    if (retention !== null) {
+      if (!isPrunableStorage(this.storage)) {
+        throw new InvalidOptionsError(
+          'historyRetention',
+          retention,
+          `a storage that can prune run history (pruneRuns), such as MemoryStorage or TypeOrmStorage; ${this.storage.constructor.name} cannot`,
+        );
+      }
+      this.pruner = new HistoryPruner(this.storage, retention, this.options.logger, () =>
+        this.now(),
+      );
+    }
     this.events$ = this.events.asObservable();
   }
 
@@ -110,7 +142,7 @@ export class Scheduler {
     const def = validateJobDefinition(definition, this.crons);
     if (!this.handlers.has(def.handlerName)) throw new HandlerNotFoundError(def.handlerName);
     const job = newJob(def, def.id ?? this.ids.uuid(), this.now());
-    await this.storage.createJob(job);
+    await this.store.createJob(job);
     const entry = this.track(job, def.schedule);
     this.scheduleAt(entry, job.nextRunAt?.getTime() ?? NaN);
     this.emit('job.added', entry);
@@ -124,7 +156,7 @@ export class Scheduler {
   async ensureJob(definition: JobDefinition & { id: string }): Promise<Job> {
     const def = validateJobDefinition(definition, this.crons);
     if (!this.handlers.has(def.handlerName)) throw new HandlerNotFoundError(def.handlerName);
-    const stored = await this.storage.getJob(definition.id);
+    const stored = await this.store.getJob(definition.id);
     if (stored === null) return this.addJob(definition);
     const candidate = newJob(def, definition.id, this.now());
     const fields = [
@@ -158,7 +190,7 @@ export class Scheduler {
       job.nextRunAt = candidate.nextRunAt;
     }
     this.touch(job);
-    await this.storage.updateJob(job);
+    await this.store.updateJob(job);
     if (job.status !== 'paused') this.scheduleAt(entry, job.nextRunAt?.getTime() ?? NaN);
     this.emit('job.updated', entry);
     return snapshotJob(job);
@@ -167,7 +199,7 @@ export class Scheduler {
   /** Removes a job and its history; a run in flight ends, but the job never fires again. */
   async removeJob(id: string): Promise<void> {
     const entry = await this.entryFor(id);
-    await this.storage.deleteJob(id);
+    await this.store.deleteJob(id);
     entry.removed = true;
     entry.gen++;
     this.entries.delete(id);
@@ -183,7 +215,7 @@ export class Scheduler {
     job.nextRunAt = null;
     entry.gen++;
     this.touch(job);
-    await this.storage.updateJob(job);
+    await this.store.updateJob(job);
     this.emit('job.paused', entry);
   }
 
@@ -200,7 +232,7 @@ export class Scheduler {
     job.nextRunAt = Number.isFinite(next) ? new Date(next) : null;
     entry.gen++;
     this.touch(job);
-    await this.storage.updateJob(job);
+    await this.store.updateJob(job);
     this.scheduleAt(entry, next);
     this.emit('job.resumed', entry);
   }
@@ -227,13 +259,13 @@ export class Scheduler {
 
   /** The stored job; `JobNotFoundError` when there is none. */
   async getJob(id: string): Promise<Job> {
-    const job = await this.storage.getJob(id);
+    const job = await this.store.getJob(id);
     if (job === null) throw new JobNotFoundError(id);
     return job;
   }
 
   listJobs(): Promise<Job[]> {
-    return this.storage.listJobs();
+    return this.store.listJobs();
   }
 
   /** Up to `limit` runs of a job, newest first. */
@@ -241,7 +273,7 @@ export class Scheduler {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new InvalidArgumentError('limit', limit, 'an integer >= 1');
     }
-    return this.storage.getRuns(jobId, limit);
+    return this.store.getRuns(jobId, limit);
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
@@ -260,6 +292,8 @@ export class Scheduler {
       throw err;
     }
     this.rearm();
+    this.writeDeadline = Infinity;
+    this.pruner?.start();
     this.options.logger.log(
       `Scheduler started: ${this.entries.size} job(s) loaded, ${this.timers.size} scheduled.`,
     );
@@ -292,7 +326,11 @@ export class Scheduler {
         this.settle(active, false, error);
       }
     }
+    // Records of aborted runs get one more shutdownTimeout to be written (the storage may be down).
+    this.writeDeadline = this.now() + this.options.shutdownTimeout;
     await this.whenIdle();
+    await this.pruner?.stop();
+    await this.batching?.flush();
   }
 
   isStarted(): boolean {
@@ -319,7 +357,7 @@ export class Scheduler {
   private async load(): Promise<void> {
     this.entries.clear();
     this.timers.clear();
-    const jobs = await this.storage.listJobs();
+    const jobs = await this.store.listJobs();
     const now = this.now();
     for (const job of jobs) {
       let entry: JobEntry;
@@ -343,18 +381,18 @@ export class Scheduler {
   /** A job left `running` by a process that died: fail its unfinished runs and make it pending. */
   private async recover(entry: JobEntry, now: number): Promise<void> {
     const job = entry.job;
-    for (const run of await this.storage.getRuns(job.id, 10)) {
+    for (const run of await this.store.getRuns(job.id, 10)) {
       if (run.status !== 'running') continue;
       run.status = 'failed';
       run.endAt = this.clockDate(now);
       run.duration = Math.max(0, now - run.startAt.getTime());
       run.error =
         'RunAbortedError: the process running it stopped before the run ended (recovered at start)';
-      await this.storage.updateRun(run);
+      await this.store.updateRun(run);
     }
     job.status = 'pending';
     this.touch(job);
-    await this.storage.updateJob(job);
+    await this.store.updateJob(job);
     this.options.logger.warn(
       `Job "${job.id}" was left running by a stopped process; its unfinished runs were recorded failed.`,
     );
@@ -370,7 +408,7 @@ export class Scheduler {
   private async entryFor(id: string): Promise<JobEntry> {
     const held = this.entries.get(id);
     if (held !== undefined) return held;
-    const job = await this.storage.getJob(id);
+    const job = await this.store.getJob(id);
     if (job === null) throw new JobNotFoundError(id);
     const entry = this.entries.get(id) ?? this.track(job, this.scheduleOf(job));
     return entry;
@@ -527,8 +565,8 @@ export class Scheduler {
     const { fire, run } = active;
     const job = fire.entry.job;
     try {
-      if (!fire.entry.removed) await this.storage.updateJob(job);
-      await this.storage.createRun(run);
+      if (!fire.entry.removed) await this.store.updateJob(job);
+      await this.store.createRun(run);
     } catch (err) {
       return this.startFailed(active, err);
     }
@@ -637,13 +675,22 @@ export class Scheduler {
     if (paused) job.status = 'paused';
     else if (job.status === 'running') job.status = 'pending';
     this.touch(job, now);
+    // The record of a run is never dropped: a failing write is retried until it lands.
     try {
-      await this.storage.updateRun(run);
-      if (!entry.removed) await this.storage.updateJob(job);
+      await this.store.updateRun(run);
     } catch (err) {
-      this.options.logger.error(
-        `Job "${job.id}": could not record the end of run ${run.id}: ${formatError(err, 1000)}`,
+      await this.retryWrite(err, `the end of run ${run.id} of job "${job.id}"`, () =>
+        this.store.updateRun(run),
       );
+    }
+    if (!entry.removed) {
+      try {
+        await this.store.updateJob(job);
+      } catch (err) {
+        await this.retryWrite(err, `job "${job.id}" after run ${run.id}`, () =>
+          this.store.updateJob(job),
+        );
+      }
     }
     this.release(entry);
     if (event !== 'run.succeeded') {
@@ -666,6 +713,39 @@ export class Scheduler {
     if (fire.attempt > 1 && entry.job.status !== 'paused') {
       entry.gen++;
       this.scheduleNext(entry, fire.scheduledAt, now);
+    }
+  }
+
+  /**
+   * Retries a failed record write with backoff (100 ms doubling to 10 s) until it lands. Gives up
+   * only when the record's job was removed, the storage was closed, or stop() ran out of time.
+   */
+  private async retryWrite(
+    error: unknown,
+    what: string,
+    write: () => Promise<void>,
+  ): Promise<void> {
+    let delay = 100;
+    for (let attempt = 1; ; attempt++) {
+      if (error instanceof JobNotFoundError) return;
+      if (error instanceof StorageClosedError || this.now() >= this.writeDeadline) {
+        this.options.logger.error(
+          `Could not record ${what}; giving up: ${formatError(error, 1000)}`,
+        );
+        return;
+      }
+      if (attempt === 1 || attempt % 10 === 0) {
+        this.options.logger.warn(
+          `Could not record ${what} (attempt ${attempt}); retrying: ${formatError(error, 1000)}`,
+        );
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 10_000);
+      try {
+        return await write();
+      } catch (err) {
+        error = err;
+      }
     }
   }
 

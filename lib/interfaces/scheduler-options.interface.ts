@@ -31,6 +31,31 @@ export interface SchedulerOptions {
   shutdownTimeout?: Duration;
   /** Longest output (UTF-8 bytes) kept on a run; longer is truncated with a marker. Default 65536. */
   maxOutputSize?: number;
+  /**
+   * Prune run history in the background (needs a storage with `pruneRuns`: MemoryStorage and
+   * TypeOrmStorage have it). Off by default: every run is kept.
+   */
+  historyRetention?: HistoryRetentionOptions | null;
+}
+
+/** How much run history to keep; at least one of `maxRunsPerJob` and `maxAge`. */
+export interface HistoryRetentionOptions {
+  /** Keep the newest N runs of each job. */
+  maxRunsPerJob?: number;
+  /** Drop finished runs that started longer ago than this. */
+  maxAge?: Duration;
+  /** How often to prune. Default `'1m'`. */
+  interval?: Duration;
+  /** Most runs deleted per statement (a bounded batch). Default 1000. */
+  batchSize?: number;
+}
+
+/** `HistoryRetentionOptions` validated, durations in milliseconds. */
+export interface NormalizedHistoryRetention {
+  maxRunsPerJob: number | undefined;
+  maxAge: number | undefined;
+  interval: number;
+  batchSize: number;
 }
 
 /** `SchedulerOptions` with every default filled and every duration in milliseconds. */
@@ -49,4 +74,6 @@ export interface NormalizedSchedulerOptions {
   cacheCleanupInterval: number;
   shutdownTimeout: number;
   maxOutputSize: number;
+  /** `null` when history is kept whole. */
+  historyRetention: NormalizedHistoryRetention | null;
 }

@@ -3,7 +3,12 @@ import { JobNotFoundError } from '../../errors/job-not-found.error.js';
 import { StorageClosedError } from '../../errors/storage-closed.error.js';
 import type { Job, JobStatus, JobType } from '../../interfaces/job.interface.js';
 import type { Run, RunStatus } from '../../interfaces/run.interface.js';
-import { JobStorage, type BatchStorage } from '../job-storage.js';
+import {
+  JobStorage,
+  type BatchStorage,
+  type PrunableStorage,
+  type RunPruneCriteria,
+} from '../job-storage.js';
 
 /** A stored job: the `Job` fields, with dates as epoch milliseconds. */
 interface JobRecord {
@@ -62,7 +67,7 @@ interface JobEntry {
  * Every method returns copies and stores copies. Payloads that are primitives or frozen (the scheduler
  * deep-freezes them) are shared as is; any other payload is `structuredClone`d on write and on read.
  */
-export class MemoryStorage extends JobStorage implements BatchStorage {
+export class MemoryStorage extends JobStorage implements BatchStorage, PrunableStorage {
   /** Jobs by id, in creation order. */
   private readonly jobs = new Map<string, JobEntry>();
   /** Next run insertion sequence number. */
@@ -173,6 +178,41 @@ export class MemoryStorage extends JobStorage implements BatchStorage {
       const entry = this.jobs.get(run.jobId);
       if (entry) this.putRun(entry, run);
     }
+  }
+
+  /**
+   * Removes up to `limit` finished runs beyond the newest `maxRunsPerJob` of each job, or started
+   * before `olderThan`; runs still `running` stay.
+   */
+  async pruneRuns({ maxRunsPerJob, olderThan, limit }: RunPruneCriteria): Promise<number> {
+    this.assertOpen();
+    const before = olderThan?.getTime() ?? -Infinity;
+    let removed = 0;
+    for (const entry of this.jobs.values()) {
+      if (removed >= limit) break;
+      const runs = entry.runs;
+      if (runs === null || runs.length === 0) continue;
+      if (!entry.runsSorted) {
+        runs.sort(compareRuns);
+        entry.runsSorted = true;
+      }
+      // Runs are oldest first: the first `excess` are beyond the newest maxRunsPerJob.
+      const excess = maxRunsPerJob === undefined ? 0 : runs.length - maxRunsPerJob;
+      let kept = 0;
+      for (let i = 0; i < runs.length; i++) {
+        const run = runs[i]!;
+        const prune =
+          removed < limit && run.status !== 'running' && (i < excess || run.startAt < before);
+        if (prune) {
+          entry.runsById!.delete(run.id);
+          removed++;
+        } else {
+          runs[kept++] = run;
+        }
+      }
+      runs.length = kept;
+    }
+    return removed;
   }
 
   override async close(): Promise<void> {

@@ -28,6 +28,7 @@ describe('normalizeSchedulerOptions', () => {
       maxOutputSize: 65_536,
     });
     expect(options.logger).toBeInstanceOf(StdLogger);
+    expect(options.historyRetention).toBeNull();
     expect(Object.keys(DEFAULT_SCHEDULER_OPTIONS).sort()).toEqual(
       Object.keys(options)
         .filter((k) => k !== 'logger')
