@@ -31,7 +31,7 @@ describe('normalizeSchedulerOptions', () => {
     expect(options.historyRetention).toBeNull();
     expect(Object.keys(DEFAULT_SCHEDULER_OPTIONS).sort()).toEqual(
       Object.keys(options)
-        .filter((k) => k !== 'logger')
+        .filter((k) => k !== 'logger' && k !== 'historyRetention')
         .sort(),
     );
   });
