@@ -326,10 +326,10 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     for (const run of overlay.values()) merged.push({ run, rank: ++rank, buffered: true });
     merged.sort(newestFirst);
     const end = Math.min(count, merged.length);
-    const runs: Run[] = new Array<Run>(end);
+    const runs: Run[] = [];
     for (let i = 0; i < end; i++) {
       const { run, buffered } = merged[i];
-      runs[i] = buffered ? copyRun(run) : run;
+      runs.push(buffered ? copyRun(run) : run);
     }
     return runs;
   }
@@ -434,12 +434,14 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
         if (this.flushing !== null) continue;
       }
       attempts++;
-      await this.startFlush();
+      // Awaited (within the deadline) at the top of the loop.
+      void this.startFlush();
     }
     const jobs = this.pendingJobs.size + this.flushingJobs.size;
     const runs = this.pendingRuns.size + this.flushingRuns.size;
     if (jobs + runs > 0) {
-      this.logger.error(
+      this.report(
+        'error',
         `${NAME}: closed with ${jobs + runs} unwritten records (${jobs} jobs, ${runs} runs)${timedOut ? ' possibly' : ''} lost: the storage kept failing for ${this.closeTimeout} ms (last error: ${formatError(this.lastError, 1000)}).`,
       );
     }
@@ -526,7 +528,10 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
   /** Records not written yet: buffered or in the flush under way. */
   private held(): number {
     return (
-      this.pendingJobs.size + this.pendingRuns.size + this.flushingJobs.size + this.flushingRuns.size
+      this.pendingJobs.size +
+      this.pendingRuns.size +
+      this.flushingJobs.size +
+      this.flushingRuns.size
     );
   }
 
@@ -604,7 +609,7 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
   private flushSucceeded(): void {
     this.flushes++;
     if (this.failures > 0) {
-      this.logger.log(`${NAME}: writes flushed again after ${this.failures} failed attempts.`);
+      this.report('log', `${NAME}: writes flushed again after ${this.failures} failed attempts.`);
       this.failures = 0;
     }
     if (this.closed) return;
@@ -639,13 +644,23 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
           : null;
     if (level !== null) {
       const retry = this.closed ? 'retrying while closing' : `retrying in ${delay} ms`;
-      this.logger[level](
+      this.report(
+        level,
         `${NAME}: could not write ${this.pendingJobs.size} job and ${this.pendingRuns.size} run records (attempt ${failures}): ${formatError(this.lastError, 1000)}; they are kept, ${retry}.`,
       );
     }
     if (this.closed) return;
     this.clearTimer();
     this.arm(delay);
+  }
+
+  /** Logs without letting a throwing logger break the flush loop. */
+  private report(level: 'log' | 'warn' | 'error', message: string): void {
+    try {
+      this.logger[level](message);
+    } catch {
+      // Nothing sensible to do: the logger is the place errors are reported to.
+    }
   }
 
   /** The delay before the next retry: `retryBaseDelay * 2^(failures - 1)`, capped, with jitter (50-100%). */
@@ -721,7 +736,12 @@ function integerOption(option: string, value: unknown, min: number): number {
 }
 
 function delayOption(option: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER_DELAY)
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > MAX_TIMER_DELAY
+  )
     throw new InvalidOptionsError(
       option,
       value,
