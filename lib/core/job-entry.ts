@@ -13,6 +13,8 @@ export interface JobEntry {
   /** A run of the job is queued or in flight: a job never overlaps itself. */
   busy: boolean;
   removed: boolean;
+  /** The scheduled instant of the last triggerJob fire (epoch ms), so two never share one. */
+  lastTriggerAt: number;
 }
 
 /** One due fire, in the timer queue and then, while no slot is free, in the wait queue. */

@@ -9,6 +9,7 @@ import { JobPausedError } from '../errors/job-paused.error.js';
 import { JobRunningError } from '../errors/job-running.error.js';
 import { JobTimeoutError } from '../errors/job-timeout.error.js';
 import { RunAbortedError } from '../errors/run-aborted.error.js';
+import { RunAlreadyRecordedError } from '../errors/run-already-recorded.error.js';
 import { SchedulerAlreadyStartedError } from '../errors/scheduler-already-started.error.js';
 import { SchedulerNotStartedError } from '../errors/scheduler-not-started.error.js';
 import type { Handler, HandlerFunc } from '../interfaces/handler.interface.js';
@@ -243,7 +244,9 @@ export class Scheduler {
     const entry = await this.entryFor(id);
     if (entry.job.status === 'paused') throw new JobPausedError(id);
     if (entry.busy) throw new JobRunningError(id);
-    const now = this.now();
+    // A fire is keyed by (job, scheduledAt, attempt): two triggers in one millisecond get two instants.
+    const now = Math.max(this.now(), entry.lastTriggerAt + 1);
+    entry.lastTriggerAt = now;
     const fire: Fire = {
       at: now,
       seq: this.seq++,
@@ -428,7 +431,14 @@ export class Scheduler {
       held.schedule = schedule;
       return held;
     }
-    const entry: JobEntry = { job, schedule, gen: 0, busy: false, removed: false };
+    const entry: JobEntry = {
+      job,
+      schedule,
+      gen: 0,
+      busy: false,
+      removed: false,
+      lastTriggerAt: 0,
+    };
     this.entries.set(job.id, entry);
     return entry;
   }
@@ -593,20 +603,28 @@ export class Scheduler {
   /** The start could not be recorded (storage down): the handler does not run; try again later. */
   private startFailed(active: ActiveRun, err: unknown): void {
     const { fire } = active;
+    const entry = fire.entry;
     active.settled = true;
     this.active.delete(active);
-    this.options.logger.error(
-      `Job "${fire.entry.job.id}": could not record the start of a run (${formatError(err, 1000)}); trying again in ${this.options.retryDelay} ms.`,
-    );
-    this.release(fire.entry);
-    if (this.started && !fire.entry.removed && fire.gen === fire.entry.gen) {
-      fire.entry.gen++;
-      this.scheduleAt(
-        fire.entry,
-        this.now() + this.options.retryDelay,
-        fire.attempt,
-        fire.scheduledAt,
+    this.release(entry);
+    if (entry.job.status === 'running') entry.job.status = 'pending';
+    if (err instanceof RunAlreadyRecordedError) {
+      // This fire was recorded already (by another instance, or a trigger in the same millisecond).
+      this.counters.firesSkipped++;
+      this.emit('run.skipped', entry);
+    } else if (!entry.removed && !(err instanceof JobNotFoundError)) {
+      this.options.logger.error(
+        `Job "${entry.job.id}": could not record the start of a run (${formatError(err, 1000)}); trying again in ${this.options.retryDelay} ms.`,
       );
+      if (this.started && fire.gen === entry.gen) {
+        entry.gen++;
+        this.scheduleAt(
+          entry,
+          this.now() + this.options.retryDelay,
+          fire.attempt,
+          fire.scheduledAt,
+        );
+      }
     }
     this.pump();
     this.settledInFlight();

@@ -16,3 +16,4 @@ export * from './invalid-argument.error.js';
 export * from './invalid-job-handler.error.js';
 export * from './request-scoped-job-handler.error.js';
 export * from './duplicate-job-module.error.js';
+export * from './run-already-recorded.error.js';

@@ -34,6 +34,9 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
 }
 
 /** A complete, valid first-attempt run of `jobId`, still running; `overrides` replace its fields. */
+/** Counts runs made, so each gets a fire of its own (the SQL tables record one fire once). */
+let firesMade = 0;
+
 export function makeRun(jobId: string, overrides: Partial<Run> = {}): Run {
   return {
     id: `run-${randomUUID()}`,
@@ -46,7 +49,7 @@ export function makeRun(jobId: string, overrides: Partial<Run> = {}): Run {
     duration: 0,
     traceId: '',
     attempt: 1,
-    scheduledAt: new Date(FIXTURE_NEXT_RUN_AT_MS),
+    scheduledAt: new Date(FIXTURE_NEXT_RUN_AT_MS + ++firesMade),
     createdAt: new Date(FIXTURE_RUN_START_AT_MS),
     ...overrides,
   };

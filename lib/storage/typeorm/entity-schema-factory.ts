@@ -27,7 +27,13 @@ export function buildEntitySchema<T>(
       ...(charset === undefined ? {} : { charset }),
       ...(collation === undefined ? {} : { collation }),
       nullable: spec.nullable === true,
-      ...(seq ? { primary: true, generated: 'increment' as const, primaryKeyConstraintName: primaryKeyName } : {}),
+      ...(seq
+        ? {
+            primary: true,
+            generated: 'increment' as const,
+            primaryKeyConstraintName: primaryKeyName,
+          }
+        : {}),
     };
   }
   return new EntitySchema<T>({

@@ -61,14 +61,18 @@ export function resolveJobTableNames(
   }
   const jobTable = checkName(
     options.jobTableName === undefined ? 'tablePrefix' : 'jobTableName',
-    options.jobTableName ?? `${prefix}${DEFAULT_JOB_TABLE_NAME}`,
+    options.jobTableName === undefined
+      ? `${prefix}${DEFAULT_JOB_TABLE_NAME}`
+      : options.jobTableName,
     options.jobTableName === undefined ? prefix : undefined,
     max,
     where,
   );
   const runTable = checkName(
     options.runTableName === undefined ? 'tablePrefix' : 'runTableName',
-    options.runTableName ?? `${prefix}${DEFAULT_RUN_TABLE_NAME}`,
+    options.runTableName === undefined
+      ? `${prefix}${DEFAULT_RUN_TABLE_NAME}`
+      : options.runTableName,
     options.runTableName === undefined ? prefix : undefined,
     max,
     where,

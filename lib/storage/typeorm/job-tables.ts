@@ -1,10 +1,5 @@
 import { Table, TableIndex, type QueryRunner } from 'typeorm';
-import {
-  JOB_COLUMNS,
-  RUN_COLUMNS,
-  columnType,
-  type ColumnSpec,
-} from './job-table-columns.js';
+import { JOB_COLUMNS, RUN_COLUMNS, columnType, type ColumnSpec } from './job-table-columns.js';
 import { jobKeyNames, runKeyNames, type JobTableNames } from './job-table-names.js';
 import type { SqlDialect } from './typeorm-dialect.js';
 

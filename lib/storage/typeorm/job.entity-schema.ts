@@ -50,7 +50,11 @@ export interface JobEntitySchemaOptions {
  */
 export function createJobEntitySchema(options: JobEntitySchemaOptions): EntitySchema<JobRow> {
   const dialect = entitySchemaDialect(options.type);
-  const jobTable = validateTableName('tableName', options.tableName ?? DEFAULT_JOB_TABLE_NAME, dialect);
+  const jobTable = validateTableName(
+    'tableName',
+    options.tableName ?? DEFAULT_JOB_TABLE_NAME,
+    dialect,
+  );
   return buildEntitySchema<JobRow>(
     `JobSchedulerJob:${jobTable}`,
     jobTable,

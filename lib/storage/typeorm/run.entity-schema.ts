@@ -37,7 +37,11 @@ export interface RunEntitySchemaOptions {
  */
 export function createRunEntitySchema(options: RunEntitySchemaOptions): EntitySchema<RunRow> {
   const dialect = entitySchemaDialect(options.type);
-  const runTable = validateTableName('tableName', options.tableName ?? DEFAULT_RUN_TABLE_NAME, dialect);
+  const runTable = validateTableName(
+    'tableName',
+    options.tableName ?? DEFAULT_RUN_TABLE_NAME,
+    dialect,
+  );
   return buildEntitySchema<RunRow>(
     `JobSchedulerRun:${runTable}`,
     runTable,
