@@ -18,12 +18,21 @@ export class ReportService implements OnApplicationBootstrap {
   constructor(private readonly scheduler: SchedulerService) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    const date = yesterday();
+    const id = `daily-summary:${date}`;
+    // Jobs are stored: after a restart the day's job is there already (and maybe done).
+    const existing = await this.scheduler.getJob(id).catch(() => null);
+    if (existing) {
+      this.logger.log(`Once job ${id} is stored already (status ${existing.status}): not added again`);
+      return;
+    }
     const job = await this.scheduler.addJob({
+      id,
       name: 'Daily summary',
       description: 'Mails yesterday’s figures once, shortly after startup',
       handlerName: 'reports.daily-summary',
       runAt: new Date(Date.now() + 3_000),
-      payload: { date: yesterday(), recipients: ['ops@example.com'] },
+      payload: { date, recipients: ['ops@example.com'] },
       maxRetry: 2,
     });
     this.logger.log(`Added once job ${job.id} (${job.name}), due at ${job.runAt?.toISOString()}`);
