@@ -16,6 +16,7 @@ import type { Handler, HandlerFunc } from '../interfaces/handler.interface.js';
 import type { Job, JobDefinition } from '../interfaces/job.interface.js';
 import type { JobEvent, JobEventType } from '../interfaces/job-event.interface.js';
 import type { SchedulerMetrics } from '../interfaces/metrics.interface.js';
+import type { SchedulerHealth } from '../interfaces/scheduler-health.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
 import type {
   NormalizedSchedulerOptions,
@@ -347,6 +348,32 @@ export class Scheduler {
       runningNow: this.active.size,
       queuedNow: this.waiting.size,
       scheduledJobs: this.timers.size,
+    };
+  }
+
+  /**
+   * A readiness summary: started, storage reachable (a `ping()`), and how late the oldest due fire
+   * that has not started is (a scheduler that falls behind shows it here first).
+   */
+  async health(): Promise<SchedulerHealth> {
+    let storageError: string | undefined;
+    try {
+      await this.store.ping();
+    } catch (err) {
+      storageError = formatError(err, 1000);
+    }
+    const now = this.now();
+    let oldestDue = this.waiting.peek()?.at ?? Infinity;
+    const nextTimer = this.timers.peek();
+    if (this.started && nextTimer !== undefined && nextTimer.at < oldestDue)
+      oldestDue = nextTimer.at;
+    return {
+      started: this.started,
+      storageReachable: storageError === undefined,
+      ...(storageError === undefined ? {} : { storageError }),
+      oldestDueLagMs: Number.isFinite(oldestDue) ? Math.max(0, now - oldestDue) : 0,
+      runningNow: this.active.size,
+      queuedNow: this.waiting.size,
     };
   }
 

@@ -7,3 +7,4 @@ export * from './job-event.interface.js';
 export * from './metrics.interface.js';
 export * from './job-module-options.interface.js';
 export * from './job-handler-options.interface.js';
+export * from './scheduler-health.interface.js';
