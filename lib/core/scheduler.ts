@@ -1,5 +1,6 @@
 import { Subject, type Observable } from 'rxjs';
 import { BatchingStorage } from '../batch/batching.storage.js';
+import { CachingStorage } from '../cache/caching.storage.js';
 import { HandlerNotFoundError } from '../errors/handler-not-found.error.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { StorageClosedError } from '../errors/storage-closed.error.js';
@@ -52,9 +53,10 @@ export class Scheduler {
   readonly options: NormalizedSchedulerOptions;
   readonly events$: Observable<JobEvent>;
 
-  /** What the scheduler reads and writes through: the storage, or its batching wrapper. */
+  /** What the scheduler reads and writes through: the storage, wrapped by the cache and the batch buffer when enabled. */
   private readonly store: JobStorage;
   private readonly batching: BatchingStorage | undefined;
+  private readonly caching: CachingStorage | undefined;
   private readonly pruner: HistoryPruner | undefined;
   /** Past this instant (set by stop()), a failing record write gives up instead of retrying. */
   private writeDeadline = Infinity;
@@ -104,7 +106,18 @@ export class Scheduler {
           logger: this.options.logger,
         })
       : undefined;
-    this.store = this.batching ?? this.storage;
+    const written = this.batching ?? this.storage;
+    // The cache sits outside the batch buffer: a hit is one lookup, and a miss reads through the
+    // buffer, so it sees pending writes.
+    this.caching = this.options.enableCache
+      ? new CachingStorage(written, {
+          capacity: this.options.cacheCapacity,
+          ttl: this.options.cacheTTL,
+          cleanupInterval: this.options.cacheCleanupInterval,
+          logger: this.options.logger,
+        })
+      : undefined;
+    this.store = this.caching ?? written;
     const retention = this.options.historyRetention;
     if (retention !== null) {
       if (!isPrunableStorage(this.storage)) {
@@ -335,6 +348,7 @@ export class Scheduler {
     await this.whenIdle();
     await this.pruner?.stop();
     await this.batching?.flush();
+    this.caching?.dispose();
   }
 
   isStarted(): boolean {

@@ -69,3 +69,29 @@ describe('Scheduler with enableBatchUpdate', () => {
     expect((await storage.getRuns(job.id, 1))[0]!.status).toBe('success');
   });
 });
+
+describe('Scheduler with enableCache', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('reads a job once from storage, then from the cache, and stays true after writes', async () => {
+    const storage = new MemoryStorage();
+    const getJob = vi.spyOn(storage, 'getJob');
+    const scheduler = new Scheduler(storage, { logger: new NopLogger(), enableCache: true });
+    scheduler.registerHandlerFunc('h', () => 'ok');
+    const job = await scheduler.addJob({ interval: '1m', handlerName: 'h' });
+    getJob.mockClear();
+    await Promise.all(Array.from({ length: 100 }, () => scheduler.getJob(job.id)));
+    expect(getJob).toHaveBeenCalledTimes(0); // written through on create
+    await scheduler.pauseJob(job.id);
+    expect((await scheduler.getJob(job.id)).status).toBe('paused');
+    await scheduler.resumeJob(job.id);
+    expect((await scheduler.getJob(job.id)).status).toBe('pending');
+    await scheduler.removeJob(job.id);
+    await expect(scheduler.getJob(job.id)).rejects.toThrow(/not found/);
+  });
+});

@@ -1,0 +1,2 @@
+export * from './caching.storage.js';
+export * from './caching-storage-options.interface.js';
