@@ -14,6 +14,11 @@ const SECONDS = 10;
 const WARMUP = 2;
 const BURST_JOBS = 10_000;
 const DRAIN_JOBS = 100_000;
+/** Persisted drain on PostgreSQL: batched, and unbatched (fewer jobs: it runs at the commit rate). */
+const PERSIST_JOBS = 20_000;
+const PERSIST_JOBS_UNBATCHED = 5_000;
+const PERSIST_BATCH_SIZE = 500;
+const PERSIST_FLUSH_MS = 100;
 
 /** The 1-minute load average. */
 const load = (): string => loadavg()[0]!.toFixed(2);
@@ -142,6 +147,93 @@ process.stdout.write(
   `  ours is ${Number.isFinite(share) ? share.toFixed(1) : 'n/a'}% of the bound\n`,
 );
 
+// ---- 3. persisted drain on PostgreSQL -------------------------------------------------------------
+
+const num = (n: unknown, digits = 2): string =>
+  typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+const counts = (f: Figures): Record<string, number> =>
+  (f.counts ?? {}) as unknown as Record<string, number>;
+
+process.stdout.write(
+  `\n3. persisted drain, PostgreSQL (TypeOrmStorage): once-jobs due now, no-op handler, concurrentRuns 50\n`,
+);
+const persistBound = await scenario('./persist-postgres.ts', ['--mode=bound']);
+const pgSkipped = persistBound?.skipped === true;
+let persistOff: Figures | undefined;
+let persistOn: Figures | undefined;
+if (pgSkipped) {
+  process.stdout.write(
+    `  skipped: PostgreSQL is not reachable at ${String(persistBound?.url)} (${String(persistBound?.reason)}).` +
+      ' Start it, or set TEST_POSTGRES_URL.\n',
+  );
+} else {
+  if (persistBound) {
+    process.stdout.write(
+      `  server bound, one connection, best of 3 rounds (${String(persistBound.settings)}):\n` +
+        `    single-row INSERT commits/s ${int(persistBound.commitsPerSec)}` +
+        ` (bare pg ${int(persistBound.commitsPerSecRaw)}; a fresh QueryRunner each ${int(persistBound.commitsPerSecFreshRunner)})\n` +
+        `    100-row INSERTs rows/s ${int(persistBound.rowsPerSec100)} (bare pg ${int(persistBound.rowsPerSec100Raw)})\n` +
+        `    SELECT 1 round trips/s ${int(persistBound.selectsPerSec)}` +
+        ` (bare pg ${int(persistBound.selectsPerSecRaw)}; a fresh QueryRunner each ${int(persistBound.selectsPerSecFreshRunner)})\n`,
+    );
+  }
+  const common = ['--concurrent=50'];
+  persistOff = await scenario('./persist-postgres.ts', [
+    '--mode=off',
+    `--jobs=${PERSIST_JOBS_UNBATCHED}`,
+    ...common,
+  ]);
+  process.stdout.write(
+    `  3a. batch off, ${int(PERSIST_JOBS_UNBATCHED)} jobs (load after: ${load()})\n`,
+  );
+  if (persistOff) {
+    const c = counts(persistOff);
+    const perSec = Number(persistOff.statements) / (Number(persistOff.runsMs) / 1000);
+    process.stdout.write(
+      `    runs/s ${int(persistOff.runsPerSec)} persisted (every run row written ${ms(persistOff.runsMs)} ms after start(),` +
+        ` of which start() ${ms(persistOff.startMs)} ms; every job row ${ms(persistOff.jobsMs)} ms)\n` +
+        `    statements ${int(persistOff.statements)} = ${num(persistOff.statementsPerRun)} per run` +
+        ` (run upserts ${int(c.runUpsert)}, job updates ${int(c.jobUpdate)}, selects ${int(c.select)}, begin/commit ${int(persistOff.controlStatements)})` +
+        ` = ${int(perSec)} statements/s, ${ratio(perSec, persistBound?.commitsPerSec)} the single-row commit bound\n` +
+        `    CPU during the drain: node ${int(persistOff.nodeCpuMs)} ms, postgres ${int(persistOff.postgresCpuMs)} ms` +
+        ` (${int((Number(persistOff.postgresCpuMs) * 1000) / Number(persistOff.statements))} µs per statement)\n`,
+    );
+  }
+  persistOn = await scenario('./persist-postgres.ts', [
+    '--mode=on',
+    `--jobs=${PERSIST_JOBS}`,
+    `--batch-size=${PERSIST_BATCH_SIZE}`,
+    `--flush=${PERSIST_FLUSH_MS}`,
+    ...common,
+  ]);
+  process.stdout.write(
+    `  3b. batch on (batchSize ${PERSIST_BATCH_SIZE}, batchFlushInterval ${PERSIST_FLUSH_MS} ms), ${int(PERSIST_JOBS)} jobs (load after: ${load()})\n`,
+  );
+  if (persistOn) {
+    const c = counts(persistOn);
+    const flushes = Number(persistOn.flushes);
+    const records = Number(persistOn.upsertedRuns) + Number(persistOn.batchUpdatedJobs);
+    const flushStatements = Number(persistOn.statements) - c.select!;
+    process.stdout.write(
+      `    runs/s ${int(persistOn.runsPerSec)} persisted (every run row written ${ms(persistOn.runsMs)} ms after start():` +
+        ` start() ${ms(persistOn.startMs)} ms, handlers all done at ${ms(persistOn.handlersMs)} ms; every job row at ${ms(persistOn.jobsMs)} ms)\n` +
+        `    statements ${int(persistOn.statements)} = ${num(persistOn.statementsPerRun, 4)} per run` +
+        ` (run upserts ${int(c.runUpsert)}, job batch updates ${int(c.jobBatchUpdate)}, single job updates ${int(c.jobUpdate)},` +
+        ` selects ${int(c.select)}, begin/commit ${int(persistOn.controlStatements)})\n` +
+        `    flushes ${int(flushes)} (failed ${int(persistOn.flushFailures)}): ${num(flushStatements / flushes, 1)} round trips per flush,` +
+        ` ${int(records / flushes)} records per flush (runs ${int(persistOn.upsertedRuns)}, jobs ${int(persistOn.batchUpdatedJobs)}), largest run upsert ${int(persistOn.maxRunsPerUpsert)} rows\n` +
+        `    time in flush statements (TypeORM slow-query log, ≥1 ms): run upserts ${int(
+          (persistOn.slowMs as unknown as Record<string, number>)?.runUpsert,
+        )} ms, job updates ${int((persistOn.slowMs as unknown as Record<string, number>)?.jobBatchUpdate)} ms\n` +
+        `    CPU during the drain: node ${int(persistOn.nodeCpuMs)} ms, postgres ${int(persistOn.postgresCpuMs)} ms\n` +
+        `    ours / bound: ${ratio(persistOn.runsPerSec, persistBound?.rowsPerSec100)} of the 100-row INSERT rows/s in runs/s;` +
+        ` each run writes 2 rows (its run, its job), so ${ratio(Number(persistOn.runsPerSec) * 2, persistBound?.rowsPerSec100)} in rows\n` +
+        `    aim (≥ 10,000 runs/s, ≤ 1 round trip per batch): runs/s ${Number(persistOn.runsPerSec) >= 10_000 ? 'met' : 'NOT met'},` +
+        ` round trips per flush ${num(flushStatements / flushes, 1)} (${flushStatements / flushes <= 1 ? 'met' : 'NOT met'})\n`,
+    );
+  }
+}
+
 const rows: string[][] = [
   ['Scenario', 'ours', 'peer / baseline', 'ratio (ours / other)'],
   [
@@ -185,6 +277,26 @@ const rows: string[][] = [
     Number.isFinite(share) ? `${share.toFixed(1)}%` : 'n/a',
   ],
   ['Drain: adds/s (addJob, sequential)', int(drain?.addsPerSec), '', ''],
+  [
+    `Persisted drain, PostgreSQL, batch on: runs/s (${int(PERSIST_JOBS)} due once-jobs)`,
+    pgSkipped ? 'skipped' : int(persistOn?.runsPerSec),
+    `${int(persistBound?.rowsPerSec100)} rows/s (100-row INSERTs)`,
+    pgSkipped ? '' : ratio(persistOn?.runsPerSec, persistBound?.rowsPerSec100),
+  ],
+  [
+    `Persisted drain, PostgreSQL, batch off: runs/s (${int(PERSIST_JOBS_UNBATCHED)} due once-jobs)`,
+    pgSkipped ? 'skipped' : int(persistOff?.runsPerSec),
+    `${int(persistBound?.commitsPerSec)} commits/s (single-row INSERTs)`,
+    pgSkipped ? '' : ratio(persistOff?.runsPerSec, persistBound?.commitsPerSec),
+  ],
+  [
+    'Persisted drain, PostgreSQL: statements per run, batch off / on',
+    pgSkipped
+      ? 'skipped'
+      : `${num(persistOff?.statementsPerRun)} / ${num(persistOn?.statementsPerRun, 4)}`,
+    '',
+    '',
+  ],
 ];
 const table = rows.map((r) => `| ${r.join(' | ')} |`);
 table.splice(1, 0, `|${rows[0]!.map(() => ' --- ').join('|')}|`);

@@ -4,6 +4,7 @@ import { CachingStorage } from '../cache/caching.storage.js';
 import { HandlerNotFoundError } from '../errors/handler-not-found.error.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { StorageClosedError } from '../errors/storage-closed.error.js';
+import { StorageUnavailableError } from '../errors/storage-unavailable.error.js';
 import { InvalidArgumentError } from '../errors/invalid-argument.error.js';
 import { JobNotFoundError } from '../errors/job-not-found.error.js';
 import { JobPausedError } from '../errors/job-paused.error.js';
@@ -306,7 +307,7 @@ export class Scheduler {
       await this.load();
     } catch (err) {
       this.started = false;
-      throw err;
+      throw new StorageUnavailableError('load its jobs at start', err);
     }
     this.rearm();
     this.writeDeadline = Infinity;
@@ -413,7 +414,10 @@ export class Scheduler {
         );
         continue;
       }
-      if (job.status === 'running') await this.recover(entry, now);
+      if (job.status === 'running') {
+        const lost = await this.recover(entry, now);
+        if (lost !== undefined) continue; // recover() scheduled what comes next
+      }
       if (job.status !== 'pending') continue;
       const due =
         job.nextRunAt?.getTime() ??
@@ -422,9 +426,15 @@ export class Scheduler {
     }
   }
 
-  /** A job left `running` by a process that died: fail its unfinished runs and make it pending. */
-  private async recover(entry: JobEntry, now: number): Promise<void> {
+  /**
+   * A job left `running` by a process that died: its unfinished runs are recorded failed, and the
+   * lost run counts as a failed attempt: retried (as its next attempt, now) while retries are left,
+   * else a once job fails and a recurring one goes on to its next fire. Resolves to the lost run,
+   * or undefined when none was recorded (the process died before recording it).
+   */
+  private async recover(entry: JobEntry, now: number): Promise<Run | undefined> {
     const job = entry.job;
+    let lost: Run | undefined;
     for (const run of await this.store.getRuns(job.id, 10)) {
       if (run.status !== 'running') continue;
       run.status = 'failed';
@@ -433,13 +443,40 @@ export class Scheduler {
       run.error =
         'RunAbortedError: the process running it stopped before the run ended (recovered at start)';
       await this.store.updateRun(run);
+      lost ??= run; // newest first
     }
     job.status = 'pending';
+    if (lost !== undefined) {
+      job.lastResult = lost.error;
+      const scheduledAt = lost.scheduledAt.getTime();
+      if (job.retryCount < job.maxRetry) {
+        job.retryCount++;
+        job.nextRunAt = this.clockDate(now);
+        this.scheduleAt(entry, now, lost.attempt + 1, scheduledAt);
+      } else if (job.type === 'once') {
+        job.status = 'failed';
+        job.nextRunAt = null;
+      } else {
+        job.retryCount = 0;
+        const next =
+          entry.schedule?.next(Math.max(scheduledAt, (job.nextRunAt?.getTime() ?? now) - 1)) ??
+          null;
+        job.nextRunAt = next === null ? null : this.fireDate(next);
+        if (next !== null) this.scheduleAt(entry, next);
+      }
+    }
     this.touch(job);
     await this.store.updateJob(job);
     this.options.logger.warn(
-      `Job "${job.id}" was left running by a stopped process; its unfinished runs were recorded failed.`,
+      `Job "${job.id}" was left running by a stopped process; its unfinished run was recorded failed${
+        lost === undefined
+          ? ''
+          : job.status === 'failed'
+            ? ' and the job failed (no retries left)'
+            : ' and the job goes on per its retry policy'
+      }.`,
     );
+    return lost;
   }
 
   private scheduleOf(job: Job): Schedule | null {
@@ -651,8 +688,17 @@ export class Scheduler {
     if (entry.job.status === 'running') entry.job.status = 'pending';
     if (err instanceof RunAlreadyRecordedError) {
       // This fire was recorded already (by another instance, or a trigger in the same millisecond).
+      // The job was written `running` just before: write it back.
       this.counters.firesSkipped++;
       this.emit('run.skipped', entry);
+      this.touch(entry.job);
+      this.store
+        .updateJob(entry.job)
+        .catch((e: unknown) =>
+          this.options.logger.warn(
+            `Job "${entry.job.id}": could not write it back to pending: ${formatError(e, 1000)}`,
+          ),
+        );
     } else if (!entry.removed && !(err instanceof JobNotFoundError)) {
       this.options.logger.error(
         `Job "${entry.job.id}": could not record the start of a run (${formatError(err, 1000)}); trying again in ${this.options.retryDelay} ms.`,

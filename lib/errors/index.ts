@@ -17,3 +17,4 @@ export * from './invalid-job-handler.error.js';
 export * from './request-scoped-job-handler.error.js';
 export * from './duplicate-job-module.error.js';
 export * from './run-already-recorded.error.js';
+export * from './storage-unavailable.error.js';

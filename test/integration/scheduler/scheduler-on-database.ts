@@ -17,7 +17,8 @@ export async function waitFor(
   const deadline = Date.now() + timeout;
   for (;;) {
     if (await condition()) return;
-    if (Date.now() >= deadline) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
+    if (Date.now() >= deadline)
+      throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
     await sleep(every);
   }
 }

@@ -634,6 +634,29 @@ describe('Scheduler', () => {
       await next.stop();
     });
 
+    it('fails a once job without retries whose run was lost, and retries one that has retries', async () => {
+      const { scheduler, storage } = makeScheduler();
+      scheduler.registerHandlerFunc('h', () => new Promise(() => {}));
+      const plain = await scheduler.addJob({ runAt: T0, handlerName: 'h' });
+      const retried = await scheduler.addJob({ runAt: T0, handlerName: 'h', maxRetry: 2 });
+      await scheduler.start();
+      await advance(0);
+      const { Scheduler } = await import('../../../lib/core/scheduler.js');
+      const next = new Scheduler(storage, { logger: scheduler.options.logger });
+      next.registerHandlerFunc('h', () => 'second life');
+      await next.start();
+      await advance(0);
+      expect(await next.getJob(plain.id)).toMatchObject({ status: 'failed', nextRunAt: null });
+      expect((await next.getJob(plain.id)).lastResult).toContain('RunAbortedError');
+      expect(await next.getJob(retried.id)).toMatchObject({ status: 'completed', retryCount: 0 });
+      const runs = await next.getRuns(retried.id, 5);
+      expect(runs.map((r) => [r.attempt, r.status])).toEqual([
+        [2, 'success'],
+        [1, 'failed'],
+      ]);
+      await next.stop();
+    });
+
     it('fires once for all fires missed while stopped', async () => {
       const { scheduler } = makeScheduler();
       const handler = vi.fn();
