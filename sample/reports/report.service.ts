@@ -23,7 +23,9 @@ export class ReportService implements OnApplicationBootstrap {
     // Jobs are stored: after a restart the day's job is there already (and maybe done).
     const existing = await this.scheduler.getJob(id).catch(() => null);
     if (existing) {
-      this.logger.log(`Once job ${id} is stored already (status ${existing.status}): not added again`);
+      this.logger.log(
+        `Once job ${id} is stored already (status ${existing.status}): not added again`,
+      );
       return;
     }
     const job = await this.scheduler.addJob({
