@@ -24,3 +24,10 @@ export { normalizeSchedulerOptions } from './core/normalize-options.js';
 // Storage and loggers
 export * from './storage/index.js';
 export * from './loggers/index.js';
+
+// Tracing and metrics (OpenTelemetry API loaded only when installed)
+export { JobTracer, UNTRACED, type TraceHandle } from './telemetry/job-tracer.js';
+export { NoopJobTracer } from './telemetry/noop-job-tracer.js';
+export { OpenTelemetryJobTracer } from './telemetry/otel-job-tracer.js';
+export { createJobTracer } from './telemetry/create-job-tracer.js';
+export type { DurationStats } from './telemetry/duration-window.js';

@@ -1,4 +1,5 @@
 import type { JobLogger } from '../interfaces/logger.interface.js';
+import type { JobTracer } from '../telemetry/job-tracer.js';
 
 /** How a `BatchingStorage` collects and flushes writes. Durations are milliseconds. */
 export interface BatchingStorageOptions {
@@ -22,6 +23,11 @@ export interface BatchingStorageOptions {
   retryMaxDelay?: number;
   /** The clock (epoch ms) for `closeTimeout`. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Traces each flush (`batch.flush.runs` / `batch.flush.jobs`, linked to the spans that made the
+   * writes it carries). Default: `createJobTracer()`.
+   */
+  tracer?: JobTracer;
 }
 
 /** A snapshot of a `BatchingStorage`'s counters. */

@@ -10,7 +10,14 @@ import type {
   BatchingStorageMetrics,
   BatchingStorageOptions,
 } from './batching-storage-options.interface.js';
+import type { SpanContext } from '@opentelemetry/api';
+import { createJobTracer } from '../telemetry/create-job-tracer.js';
+import type { FlushKind, JobTracer } from '../telemetry/job-tracer.js';
+import { SpanLinks } from '../telemetry/span-links.js';
 import { copyJob, copyRun } from './record-copy.js';
+
+/** The links a flush took from `SpanLinks`, given back if it fails. */
+type TakenLinks = ReturnType<SpanLinks['take']>;
 
 const NAME = 'BatchingStorage';
 /** Consecutive failures after which a failing flush is logged at error level (then every 20th). */
@@ -72,6 +79,10 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
   private readonly closeTimeout: number;
   private readonly retryBaseDelay: number;
   private readonly retryMaxDelay: number;
+  private readonly tracer: JobTracer;
+  /** The spans whose writes are buffered (the active span of each write call), per record kind. */
+  private readonly jobLinks = new SpanLinks();
+  private readonly runLinks = new SpanLinks();
 
   /** Buffered writes by id, in the order their ids were first written. */
   private pendingJobs = new Map<string, Job>();
@@ -145,6 +156,7 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
       options.retryMaxDelay ?? Math.max(30_000, this.retryBaseDelay),
       this.retryBaseDelay,
     );
+    this.tracer = options.tracer ?? createJobTracer();
   }
 
   // ---- writes (buffered) ----------------------------------------------------------------------
@@ -158,8 +170,9 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.isKnown(copy.id)) return this.putJob(copy);
-    return this.afterCheck(copy.id, true, () => this.putJob(copy));
+    const link = this.tracer.activeSpanContext();
+    if (this.isKnown(copy.id)) return this.putJob(copy, link);
+    return this.afterCheck(copy.id, true, () => this.putJob(copy, link));
   }
 
   /** Buffers the run (written as an upsert); `JobNotFoundError` when its job does not exist. */
@@ -171,8 +184,9 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.isKnown(copy.jobId)) return this.putRun(copy, true);
-    return this.afterCheck(copy.jobId, true, () => this.putRun(copy, true));
+    const link = this.tracer.activeSpanContext();
+    if (this.isKnown(copy.jobId)) return this.putRun(copy, true, link);
+    return this.afterCheck(copy.jobId, true, () => this.putRun(copy, true, link));
   }
 
   /** Buffers the run (inserted when absent); ignored when its job does not exist. */
@@ -184,8 +198,9 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.isKnown(copy.jobId)) return this.putRun(copy, false);
-    return this.afterCheck(copy.jobId, false, () => this.putRun(copy, false));
+    const link = this.tracer.activeSpanContext();
+    if (this.isKnown(copy.jobId)) return this.putRun(copy, false, link);
+    return this.afterCheck(copy.jobId, false, () => this.putRun(copy, false, link));
   }
 
   /** Buffers each job like `updateJob`, skipping the ones that do not exist. */
@@ -197,11 +212,12 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     } catch (err) {
       return Promise.reject(err);
     }
+    const link = this.tracer.activeSpanContext();
     let waits: Promise<void>[] | null = null;
     for (const copy of copies) {
       const wait = this.isKnown(copy.id)
-        ? this.putJob(copy)
-        : this.afterCheck(copy.id, false, () => this.putJob(copy));
+        ? this.putJob(copy, link)
+        : this.afterCheck(copy.id, false, () => this.putJob(copy, link));
       if (wait !== this.done) (waits ??= []).push(wait);
     }
     return waits === null ? this.done : Promise.all(waits).then(noop);
@@ -216,11 +232,12 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     } catch (err) {
       return Promise.reject(err);
     }
+    const link = this.tracer.activeSpanContext();
     let waits: Promise<void>[] | null = null;
     for (const copy of copies) {
       const wait = this.isKnown(copy.jobId)
-        ? this.putRun(copy, false)
-        : this.afterCheck(copy.jobId, false, () => this.putRun(copy, false));
+        ? this.putRun(copy, false, link)
+        : this.afterCheck(copy.jobId, false, () => this.putRun(copy, false, link));
       if (wait !== this.done) (waits ??= []).push(wait);
     }
     return waits === null ? this.done : Promise.all(waits).then(noop);
@@ -497,13 +514,15 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     }
   }
 
-  private putJob(job: Job): Promise<void> {
+  private putJob(job: Job, link: SpanContext | undefined): Promise<void> {
+    this.jobLinks.add(link);
     const size = this.pendingJobs.size;
     this.pendingJobs.set(job.id, job);
     return this.pendingJobs.size === size ? this.done : this.added();
   }
 
-  private putRun(run: Run, created: boolean): Promise<void> {
+  private putRun(run: Run, created: boolean, link: SpanContext | undefined): Promise<void> {
+    this.runLinks.add(link);
     if (created) this.unsaved.add(run.id);
     const size = this.pendingRuns.size;
     this.pendingRuns.set(run.id, run);
@@ -546,16 +565,21 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     this.pendingRuns = new Map();
     this.flushingJobs = jobs;
     this.flushingRuns = runs;
-    const flushing = this.runFlush(jobs, runs);
+    const flushing = this.runFlush(jobs, runs, this.jobLinks.take(), this.runLinks.take());
     this.flushing = flushing;
     return flushing;
   }
 
-  private async runFlush(jobs: Map<string, Job>, runs: Map<string, Run>): Promise<boolean> {
+  private async runFlush(
+    jobs: Map<string, Job>,
+    runs: Map<string, Run>,
+    jobLinks: TakenLinks,
+    runLinks: TakenLinks,
+  ): Promise<boolean> {
     let ok = true;
     try {
-      await this.writeRuns(runs);
-      await this.writeJobs(jobs);
+      await this.traced('runs', runs.size, runLinks, this.writeRuns, runs);
+      await this.traced('jobs', jobs.size, jobLinks, this.writeJobs, jobs);
     } catch (err) {
       ok = false;
       this.lastError = err;
@@ -563,10 +587,35 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     this.flushingJobs = new Map();
     this.flushingRuns = new Map();
     this.flushing = null;
-    if (ok) this.flushSucceeded();
-    else this.flushFailed(jobs, runs);
+    if (ok) {
+      this.flushSucceeded();
+    } else {
+      // The records put back keep their links for the next attempt.
+      if (runs.size > 0) this.runLinks.restore(runLinks);
+      if (jobs.size > 0) this.jobLinks.restore(jobLinks);
+      this.flushFailed(jobs, runs);
+    }
     this.releaseRoom();
     return ok;
+  }
+
+  /** Runs one write of a flush inside its span (`batch.flush.<kind>`); nothing when no record. */
+  private async traced<R>(
+    kind: FlushKind,
+    count: number,
+    links: TakenLinks,
+    write: (this: BatchingStorage, records: R) => Promise<void>,
+    records: R,
+  ): Promise<void> {
+    if (count === 0) return;
+    const span = this.tracer.flushSpan(kind, links.links, count, links.dropped);
+    try {
+      await this.tracer.runInContext(span, write, this, records);
+    } catch (err) {
+      this.tracer.endFlush(span, err);
+      throw err;
+    }
+    this.tracer.endFlush(span);
   }
 
   private async writeRuns(runs: Map<string, Run>): Promise<void> {

@@ -1,4 +1,6 @@
+import type { SpanContext } from '@opentelemetry/api';
 import type { Job } from '../interfaces/job.interface.js';
+import type { TraceHandle } from '../telemetry/job-tracer.js';
 import type { Run } from '../interfaces/run.interface.js';
 import type { RunContext } from './run-context.js';
 import type { Schedule } from './schedule/schedule.js';
@@ -30,6 +32,8 @@ export interface Fire {
   scheduledAt: number;
   /** Started by triggerJob: does not move the regular schedule. */
   manual: boolean;
+  /** The span the run's span links to: triggerJob's caller, or the failed attempt of a retry. */
+  link: SpanContext | undefined;
 }
 
 /** A run whose handler has not settled yet. */
@@ -44,6 +48,8 @@ export interface ActiveRun {
   settled: boolean;
   /** Aborted by stop(): recorded failed, its retry left for the next start. */
   aborted: boolean;
+  /** The run's `job.execute` span (`UNTRACED` when nothing is traced). */
+  trace: TraceHandle;
 }
 
 /** Orders fires by due time, then by queueing order. */

@@ -1,5 +1,6 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { JobLogger } from '../interfaces/logger.interface.js';
+import type { JobTracer } from '../telemetry/job-tracer.js';
 import type {
   NormalizedHistoryRetention,
   NormalizedSchedulerOptions,
@@ -30,6 +31,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'logger',
   'storage',
   'historyRetention',
+  'tracer',
 ]);
 
 /**
@@ -72,7 +74,26 @@ export function normalizeSchedulerOptions(
     shutdownTimeout: duration(o, 'shutdownTimeout', d.shutdownTimeout, false),
     maxOutputSize: positiveInteger(o, 'maxOutputSize', d.maxOutputSize, 64),
     historyRetention: historyRetention(o.historyRetention),
+    tracer: tracer(o.tracer),
   };
+}
+
+function tracer(value: unknown): JobTracer | undefined {
+  if (value === undefined) return undefined;
+  const t = value as Partial<JobTracer> | null;
+  if (
+    !t ||
+    typeof t !== 'object' ||
+    typeof t.startRun !== 'function' ||
+    typeof t.endRun !== 'function'
+  ) {
+    throw new InvalidOptionsError(
+      'tracer',
+      value,
+      'a JobTracer (such as new OpenTelemetryJobTracer()), or nothing for the default',
+    );
+  }
+  return t as JobTracer;
 }
 
 const RETENTION_KEYS: ReadonlySet<string> = new Set([

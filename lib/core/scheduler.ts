@@ -1,3 +1,4 @@
+import type { SpanContext } from '@opentelemetry/api';
 import { Subject, type Observable } from 'rxjs';
 import { BatchingStorage } from '../batch/batching.storage.js';
 import { CachingStorage } from '../cache/caching.storage.js';
@@ -17,7 +18,7 @@ import { SchedulerNotStartedError } from '../errors/scheduler-not-started.error.
 import type { Handler, HandlerFunc } from '../interfaces/handler.interface.js';
 import type { Job, JobDefinition } from '../interfaces/job.interface.js';
 import type { JobEvent, JobEventType } from '../interfaces/job-event.interface.js';
-import type { SchedulerMetrics } from '../interfaces/metrics.interface.js';
+import type { SchedulerCounters, SchedulerMetrics } from '../interfaces/metrics.interface.js';
 import type { SchedulerHealth } from '../interfaces/scheduler-health.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
 import type {
@@ -42,6 +43,9 @@ import { CronScheduleCache } from './schedule/cron-schedule.js';
 import { IntervalSchedule } from './schedule/interval-schedule.js';
 import type { Schedule } from './schedule/schedule.js';
 import { WakeTimer } from './wake-timer.js';
+import { createJobTracer } from '../telemetry/create-job-tracer.js';
+import { JobMetrics } from '../telemetry/job-metrics.js';
+import { UNTRACED, type JobTracer } from '../telemetry/job-tracer.js';
 
 /**
  * The scheduler: the seed's Scheduler interface over any `JobStorage`. One timer over a min-heap of
@@ -59,6 +63,8 @@ export class Scheduler {
   private readonly batching: BatchingStorage | undefined;
   private readonly caching: CachingStorage | undefined;
   private readonly pruner: HistoryPruner | undefined;
+  private readonly tracer: JobTracer;
+  private readonly telemetry: JobMetrics;
   /** Past this instant (set by stop()), a failing record write gives up instead of retrying. */
   private writeDeadline = Infinity;
   private readonly events = new Subject<JobEvent>();
@@ -100,11 +106,13 @@ export class Scheduler {
   constructor(storage?: JobStorage, options?: SchedulerOptions) {
     this.options = normalizeSchedulerOptions(options, () => new StdLogger());
     this.storage = storage ?? new MemoryStorage();
+    this.tracer = this.options.tracer ?? createJobTracer();
     this.batching = this.options.enableBatchUpdate
       ? new BatchingStorage(this.storage, {
           batchSize: this.options.batchSize,
           flushInterval: this.options.batchFlushInterval,
           logger: this.options.logger,
+          tracer: this.tracer,
         })
       : undefined;
     const written = this.batching ?? this.storage;
@@ -119,6 +127,13 @@ export class Scheduler {
         })
       : undefined;
     this.store = this.caching ?? written;
+    const batching = this.batching;
+    const caching = this.caching;
+    this.telemetry = new JobMetrics({
+      scheduler: () => this.countersNow(),
+      batch: batching && (() => batching.metrics()),
+      cache: caching && (() => caching.metrics()),
+    });
     const retention = this.options.historyRetention;
     if (retention !== null) {
       if (!isPrunableStorage(this.storage)) {
@@ -270,6 +285,7 @@ export class Scheduler {
       attempt: 1,
       scheduledAt: now,
       manual: true,
+      link: this.tracer.activeSpanContext(),
     };
     entry.busy = true;
     this.offer(fire);
@@ -312,6 +328,7 @@ export class Scheduler {
     this.rearm();
     this.writeDeadline = Infinity;
     this.pruner?.start();
+    this.telemetry.start();
     this.options.logger.log(
       `Scheduler started: ${this.entries.size} job(s) loaded, ${this.timers.size} scheduled.`,
     );
@@ -349,6 +366,7 @@ export class Scheduler {
     await this.whenIdle();
     await this.pruner?.stop();
     await this.batching?.flush();
+    this.telemetry.stop();
     this.caching?.dispose();
   }
 
@@ -356,8 +374,18 @@ export class Scheduler {
     return this.started;
   }
 
-  /** A snapshot of the counters. */
+  /** A snapshot: counters, run durations, and the batch buffer's and the cache's figures. */
   metrics(): SchedulerMetrics {
+    return {
+      ...this.countersNow(),
+      duration: this.telemetry.durations.stats(),
+      ...(this.batching ? { batch: this.batching.metrics() } : {}),
+      ...(this.caching ? { cache: this.caching.metrics() } : {}),
+    };
+  }
+
+  /** The counters and gauges (what the OpenTelemetry instruments observe). */
+  private countersNow(): SchedulerCounters {
     return {
       ...this.counters,
       runningNow: this.active.size,
@@ -523,7 +551,13 @@ export class Scheduler {
 
   // ---- firing ---------------------------------------------------------------------------------
 
-  private scheduleAt(entry: JobEntry, at: number, attempt = 1, scheduledAt = at): void {
+  private scheduleAt(
+    entry: JobEntry,
+    at: number,
+    attempt = 1,
+    scheduledAt = at,
+    link?: SpanContext,
+  ): void {
     if (!Number.isFinite(at)) return;
     this.timers.push({
       at,
@@ -533,6 +567,7 @@ export class Scheduler {
       attempt,
       scheduledAt,
       manual: false,
+      link,
     });
     if (this.started) this.timer.wakeAt(at);
   }
@@ -639,13 +674,16 @@ export class Scheduler {
       deadline: now + this.options.jobTimeout,
       settled: false,
       aborted: false,
+      trace: UNTRACED,
     };
+    active.trace = this.tracer.startRun(job, fire.link, run);
+    run.traceId = this.tracer.traceId(active.trace);
     this.active.add(active);
     this.inFlight++;
     this.counters.runsStarted++;
     if (this.active.size === 1) this.timer.wakeAt(active.deadline);
     this.emit('run.started', fire.entry, run);
-    void this.execute(active);
+    void this.tracer.runInContext(active.trace, this.execute, this, active);
   }
 
   /** Records the start, then calls the handler; its settling (or the time-out) ends the run. */
@@ -663,6 +701,7 @@ export class Scheduler {
     if (handler === undefined)
       return this.settle(active, false, new HandlerNotFoundError(job.handlerName));
     let result: unknown;
+    this.tracer.handlerExecuting(active.trace);
     try {
       result = handler.execute(job.payload, active.ctx);
     } catch (err) {
@@ -686,7 +725,13 @@ export class Scheduler {
     this.active.delete(active);
     this.release(entry);
     if (entry.job.status === 'running') entry.job.status = 'pending';
-    if (err instanceof RunAlreadyRecordedError) {
+    const skipped = err instanceof RunAlreadyRecordedError;
+    this.tracer.endRun(active.trace, {
+      status: skipped ? 'skipped' : 'failed',
+      durationMs: 0,
+      error: skipped ? undefined : err,
+    });
+    if (skipped) {
       // This fire was recorded already (by another instance, or a trigger in the same millisecond).
       // The job was written `running` just before: write it back.
       this.counters.firesSkipped++;
@@ -741,12 +786,13 @@ export class Scheduler {
       run.status = 'failed';
       run.error = formatError(value, this.options.maxOutputSize);
     }
+    this.telemetry.runEnded(active.fire.entry.job.handlerName, run.status, run.duration);
     this.pump();
-    void this.finish(active, ok, now);
+    void this.tracer.runInContext(active.trace, this.finish, this, active, ok, now, value);
   }
 
   /** Decides what comes next for the job, and writes the run and the job. */
-  private async finish(active: ActiveRun, ok: boolean, now: number): Promise<void> {
+  private async finish(active: ActiveRun, ok: boolean, now: number, value: unknown): Promise<void> {
     const { fire, run } = active;
     const entry = fire.entry;
     const job = entry.job;
@@ -770,7 +816,14 @@ export class Scheduler {
       const at = now + this.options.retryDelay;
       job.nextRunAt = paused ? null : new Date(at);
       entry.gen++;
-      if (!paused) this.scheduleAt(entry, at, fire.attempt + 1, fire.scheduledAt);
+      if (!paused)
+        this.scheduleAt(
+          entry,
+          at,
+          fire.attempt + 1,
+          fire.scheduledAt,
+          this.tracer.spanContext(active.trace),
+        );
     } else if (job.type === 'once') {
       this.finishOnce(job, 'failed');
     } else {
@@ -797,6 +850,11 @@ export class Scheduler {
         );
       }
     }
+    this.tracer.endRun(active.trace, {
+      status: ok ? 'success' : 'failed',
+      durationMs: run.duration,
+      error: ok ? undefined : value,
+    });
     this.release(entry);
     if (event !== 'run.succeeded') {
       const level = event === 'run.retrying' ? 'warn' : 'error';

@@ -1,5 +1,9 @@
-/** A point-in-time snapshot of the scheduler's counters (`metrics()`). */
-export interface SchedulerMetrics {
+import type { BatchingStorageMetrics } from '../batch/batching-storage-options.interface.js';
+import type { CachingStorageMetrics } from '../cache/caching-storage-options.interface.js';
+import type { DurationStats } from '../telemetry/duration-window.js';
+
+/** The scheduler's counters and gauges (what the OpenTelemetry instruments observe). */
+export interface SchedulerCounters {
   runsStarted: number;
   runsSucceeded: number;
   runsFailed: number;
@@ -13,4 +17,14 @@ export interface SchedulerMetrics {
   queuedNow: number;
   /** Jobs the scheduler holds in its timer queue. */
   scheduledJobs: number;
+}
+
+/** A point-in-time snapshot (`metrics()`): counters, run durations, batch and cache figures. */
+export interface SchedulerMetrics extends SchedulerCounters {
+  /** Run durations (ms): count and sum since start; p50, p95 and max over the last 1024 runs. */
+  duration: DurationStats;
+  /** Batched writes (with `enableBatchUpdate`): flushes, flushed records, failures, pending. */
+  batch?: BatchingStorageMetrics;
+  /** The job cache (with `enableCache`): hits, misses, evictions, size. */
+  cache?: CachingStorageMetrics;
 }

@@ -1,5 +1,6 @@
 import type { Duration } from './job.interface.js';
 import type { JobLogger } from './logger.interface.js';
+import type { JobTracer } from '../telemetry/job-tracer.js';
 
 /** Options of the core `Scheduler` (and of `JobModule`, which adds `storage`). Defaults are the seed's. */
 export interface SchedulerOptions {
@@ -36,6 +37,8 @@ export interface SchedulerOptions {
    * TypeOrmStorage have it). Off by default: every run is kept.
    */
   historyRetention?: HistoryRetentionOptions | null;
+  /** Traces runs and batch flushes. Default: `createJobTracer()` (OpenTelemetry when installed). */
+  tracer?: JobTracer;
 }
 
 /** How much run history to keep; at least one of `maxRunsPerJob` and `maxAge`. */
@@ -76,4 +79,6 @@ export interface NormalizedSchedulerOptions {
   maxOutputSize: number;
   /** `null` when history is kept whole. */
   historyRetention: NormalizedHistoryRetention | null;
+  /** The tracer given, or undefined for the default (OpenTelemetry when its API is installed). */
+  tracer: JobTracer | undefined;
 }

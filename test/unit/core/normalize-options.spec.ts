@@ -31,7 +31,7 @@ describe('normalizeSchedulerOptions', () => {
     expect(options.historyRetention).toBeNull();
     expect(Object.keys(DEFAULT_SCHEDULER_OPTIONS).sort()).toEqual(
       Object.keys(options)
-        .filter((k) => k !== 'logger' && k !== 'historyRetention')
+        .filter((k) => !['logger', 'historyRetention', 'tracer'].includes(k))
         .sort(),
     );
   });
@@ -73,6 +73,7 @@ describe('normalizeSchedulerOptions', () => {
     ['logger', {}],
     ['logger', console.log],
     ['concurrentRun', 3],
+    ['tracer', {}],
   ])('rejects %s = %o, naming the option and the value', (option, value) => {
     let error: unknown;
     try {

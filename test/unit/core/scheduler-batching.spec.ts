@@ -45,6 +45,15 @@ describe('Scheduler with enableBatchUpdate', () => {
     expect(batchJobs).toHaveBeenCalledTimes(1);
     expect(batchJobs.mock.calls[0]![0]).toHaveLength(20);
     expect(updateRun).not.toHaveBeenCalled();
+    const metrics = scheduler.metrics();
+    expect(metrics.batch).toMatchObject({
+      flushes: 1,
+      flushedRuns: 20,
+      flushedJobs: 20,
+      flushFailures: 0,
+    });
+    expect(metrics.duration).toMatchObject({ count: 20, p50: 0, max: 0 });
+    expect(metrics.cache).toBeUndefined();
     for (const id of ids) {
       expect((await storage.getRuns(id, 5)).map((r) => r.status)).toEqual(['success']);
       expect((await storage.getJob(id))!.status).toBe('completed');
@@ -87,6 +96,7 @@ describe('Scheduler with enableCache', () => {
     getJob.mockClear();
     await Promise.all(Array.from({ length: 100 }, () => scheduler.getJob(job.id)));
     expect(getJob).toHaveBeenCalledTimes(0); // written through on create
+    expect(scheduler.metrics().cache).toMatchObject({ hits: 100, misses: 0 });
     await scheduler.pauseJob(job.id);
     expect((await scheduler.getJob(job.id)).status).toBe('paused');
     await scheduler.resumeJob(job.id);
