@@ -7,6 +7,7 @@ import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { StorageClosedError } from '../errors/storage-closed.error.js';
 import { StorageUnavailableError } from '../errors/storage-unavailable.error.js';
 import { InvalidArgumentError } from '../errors/invalid-argument.error.js';
+import { JobAlreadyExistsError } from '../errors/job-already-exists.error.js';
 import { JobNotFoundError } from '../errors/job-not-found.error.js';
 import { JobPausedError } from '../errors/job-paused.error.js';
 import { JobRunningError } from '../errors/job-running.error.js';
@@ -188,7 +189,15 @@ export class Scheduler {
     const def = validateJobDefinition(definition, this.crons);
     if (!this.handlers.has(def.handlerName)) throw new HandlerNotFoundError(def.handlerName);
     const stored = await this.store.getJob(definition.id);
-    if (stored === null) return this.addJob(definition);
+    if (stored === null) {
+      try {
+        return await this.addJob(definition);
+      } catch (err) {
+        // Another instance declared it between our read and our write: update that one instead.
+        if (err instanceof JobAlreadyExistsError) return this.ensureJob(definition);
+        throw err;
+      }
+    }
     const candidate = newJob(def, definition.id, this.now());
     const fields = [
       'name',

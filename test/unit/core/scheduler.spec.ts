@@ -544,6 +544,24 @@ describe('Scheduler', () => {
       await scheduler.stop();
     });
 
+    it('ensureJob creates a declared job once, even when two instances race to create it', async () => {
+      const { scheduler, storage } = makeScheduler();
+      const { Scheduler } = await import('../../../lib/core/scheduler.js');
+      const other = new Scheduler(storage, { logger: scheduler.options.logger });
+      for (const s of [scheduler, other]) s.registerHandlerFunc('h', () => 'ok');
+      const definition = { id: 'handler:h', cron: '0 0 * * * *', handlerName: 'h' };
+      const [a, b] = await Promise.all([
+        scheduler.ensureJob(definition),
+        other.ensureJob(definition),
+      ]);
+      expect(a.id).toBe('handler:h');
+      expect(b.id).toBe('handler:h');
+      expect(await storage.listJobs()).toHaveLength(1);
+      const changed = await other.ensureJob({ ...definition, cron: '0 30 * * * *' });
+      expect(changed.cron).toBe('0 30 * * * *');
+      expect((await storage.getJob('handler:h'))!.cron).toBe('0 30 * * * *');
+    });
+
     it('returns copies: changing a returned job changes nothing stored', async () => {
       const { scheduler } = makeScheduler();
       scheduler.registerHandlerFunc('h', () => 'ok');
