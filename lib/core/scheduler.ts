@@ -504,15 +504,13 @@ export class Scheduler {
     }
     this.touch(job);
     await this.store.updateJob(job);
-    this.options.logger.warn(
-      `Job "${job.id}" was left running by a stopped process; its unfinished run was recorded failed${
-        lost === undefined
-          ? ''
-          : job.status === 'failed'
-            ? ' and the job failed (no retries left)'
-            : ' and the job goes on per its retry policy'
-      }.`,
-    );
+    const outcome =
+      lost === undefined
+        ? 'no run of it was recorded; it is scheduled again'
+        : job.status === 'failed'
+          ? 'its unfinished run was recorded failed, and the job failed (no retries left)'
+          : 'its unfinished run was recorded failed, and the job goes on per its retry policy';
+    this.options.logger.warn(`Job "${job.id}" was left running by a stopped process: ${outcome}.`);
     return lost;
   }
 
