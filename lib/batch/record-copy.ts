@@ -35,6 +35,8 @@ export function copyJob(job: Job): Job {
     lastResult: job.lastResult,
     retryCount: job.retryCount,
     maxRetry: job.maxRetry,
+    misfirePolicy: job.misfirePolicy,
+    maxMisfires: job.maxMisfires,
     version: job.version,
     createdAt: copyDate(job.createdAt),
     updatedAt: copyDate(job.updatedAt),

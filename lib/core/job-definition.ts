@@ -1,5 +1,5 @@
 import { InvalidJobError } from '../errors/invalid-job.error.js';
-import type { Job, JobDefinition, JobType } from '../interfaces/job.interface.js';
+import type { Job, JobDefinition, JobType, MisfirePolicy } from '../interfaces/job.interface.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import type { CronScheduleCache } from './schedule/cron-schedule.js';
 import type { Schedule } from './schedule/schedule.js';
@@ -12,6 +12,7 @@ export const MAX_JOB_ID_LENGTH = 64;
 export const MAX_NAME_LENGTH = 255;
 
 const JOB_TYPES: readonly JobType[] = ['cron', 'once', 'interval'];
+const MISFIRE_POLICIES: readonly MisfirePolicy[] = ['fire-once', 'skip', 'fire-all'];
 const DEFINITION_KEYS = new Set([
   'id',
   'name',
@@ -24,6 +25,8 @@ const DEFINITION_KEYS = new Set([
   'handlerName',
   'payload',
   'maxRetry',
+  'misfirePolicy',
+  'maxMisfires',
 ]);
 
 /** A definition checked field by field, with its schedule compiled. */
@@ -40,6 +43,8 @@ export interface ValidatedDefinition {
   handlerName: string;
   payload: unknown;
   maxRetry: number;
+  misfirePolicy: MisfirePolicy;
+  maxMisfires: number;
   /** How to find the fire after a given instant; null for `once`. */
   schedule: Schedule | null;
 }
@@ -80,7 +85,30 @@ export function validateJobDefinition(
   }
   const payload = toFrozenJson(input.payload, ref);
 
-  const base = { id, name, description, type, handlerName, payload, maxRetry };
+  const misfirePolicy = input.misfirePolicy ?? 'fire-once';
+  if (!MISFIRE_POLICIES.includes(misfirePolicy)) {
+    throw new InvalidJobError(
+      'misfirePolicy',
+      input.misfirePolicy,
+      `must be one of ${MISFIRE_POLICIES.map((p) => `'${p}'`).join(', ')}`,
+      ref,
+    );
+  }
+  const maxMisfires = input.maxMisfires ?? 10;
+  if (typeof maxMisfires !== 'number' || !Number.isSafeInteger(maxMisfires) || maxMisfires < 1) {
+    throw new InvalidJobError('maxMisfires', input.maxMisfires, 'must be an integer >= 1', ref);
+  }
+  const base = {
+    id,
+    name,
+    description,
+    type,
+    handlerName,
+    payload,
+    maxRetry,
+    misfirePolicy,
+    maxMisfires,
+  };
   switch (type) {
     case 'cron': {
       mustBeAbsent(input, ['interval', 'runAt'], type, ref);
@@ -148,6 +176,8 @@ export function newJob(def: ValidatedDefinition, id: string, now: number): Job {
     lastResult: '',
     retryCount: 0,
     maxRetry: def.maxRetry,
+    misfirePolicy: def.misfirePolicy,
+    maxMisfires: def.maxMisfires,
     version: 0,
     createdAt: at,
     updatedAt: new Date(now),

@@ -17,6 +17,9 @@ export interface JobEntry {
   removed: boolean;
   /** The scheduled instant of the last triggerJob fire (epoch ms), so two never share one. */
   lastTriggerAt: number;
+  /** `'fire-all'` catch-up: the last missed instant run, and how many were run (NaN / 0 when none). */
+  catchUpFrom: number;
+  catchUpRuns: number;
 }
 
 /** One due fire, in the timer queue and then, while no slot is free, in the wait queue. */

@@ -23,6 +23,7 @@ export const DEFAULT_SCHEDULER_OPTIONS = {
   cacheCleanupInterval: 60_000,
   shutdownTimeout: 30_000,
   maxOutputSize: 64 * 1024,
+  misfireThreshold: 1_000,
 } as const;
 
 /** Every option key accepted; `storage` is the module's (validated there). A typo is an error, not a no-op. */
@@ -73,6 +74,7 @@ export function normalizeSchedulerOptions(
     cacheCleanupInterval: duration(o, 'cacheCleanupInterval', d.cacheCleanupInterval, true),
     shutdownTimeout: duration(o, 'shutdownTimeout', d.shutdownTimeout, false),
     maxOutputSize: positiveInteger(o, 'maxOutputSize', d.maxOutputSize, 64),
+    misfireThreshold: duration(o, 'misfireThreshold', d.misfireThreshold, true),
     historyRetention: historyRetention(o.historyRetention),
     tracer: tracer(o.tracer),
   };

@@ -102,6 +102,7 @@ export class Scheduler {
     runsRetried: 0,
     runsTimedOut: 0,
     firesSkipped: 0,
+    firesMissed: 0,
   };
 
   constructor(storage?: JobStorage, options?: SchedulerOptions) {
@@ -208,6 +209,8 @@ export class Scheduler {
       'timezone',
       'handlerName',
       'maxRetry',
+      'misfirePolicy',
+      'maxMisfires',
     ] as const;
     const same =
       fields.every((f) => stored[f] === candidate[f]) &&
@@ -254,6 +257,8 @@ export class Scheduler {
     job.status = 'paused';
     job.nextRunAt = null;
     entry.gen++;
+    entry.catchUpFrom = NaN;
+    entry.catchUpRuns = 0;
     this.touch(job);
     await this.store.updateJob(job);
     this.emit('job.paused', entry);
@@ -551,6 +556,8 @@ export class Scheduler {
       busy: false,
       removed: false,
       lastTriggerAt: 0,
+      catchUpFrom: NaN,
+      catchUpRuns: 0,
     };
     this.entries.set(job.id, entry);
     return entry;
@@ -608,8 +615,16 @@ export class Scheduler {
   private fire(fire: Fire, now: number): void {
     const entry = fire.entry;
     if (fire.gen !== entry.gen || entry.removed) return;
-    // A regular fire books the next one now, from its own instant: a slow run never drifts a job.
-    if (fire.attempt === 1) this.scheduleNext(entry, fire.at, now);
+    if (fire.attempt === 1 && entry.schedule !== null) {
+      const missed = now - fire.at > this.options.misfireThreshold;
+      if (missed && !this.misfired(entry, fire, now)) return;
+      // A regular fire books the next one now, from its own instant: a slow run never drifts a job.
+      if (!missed || entry.job.misfirePolicy !== 'fire-all') this.scheduleNext(entry, fire.at, now);
+      if (!missed) {
+        entry.catchUpRuns = 0;
+        entry.catchUpFrom = NaN;
+      }
+    }
     if (entry.busy) {
       this.counters.firesSkipped++;
       this.emit('run.skipped', entry);
@@ -617,6 +632,45 @@ export class Scheduler {
     }
     entry.busy = true;
     this.offer(fire);
+  }
+
+  /**
+   * A recurring job's fire is missed (late past misfireThreshold: downtime, a clock jump forward).
+   * Returns whether to run it: `'fire-once'` runs it and skips the other missed fires (booked by
+   * `scheduleNext`); `'skip'` runs none and books the next fire after now; `'fire-all'` runs each
+   * missed fire in turn (the next is booked when this run ends), at most `maxMisfires`.
+   */
+  private misfired(entry: JobEntry, fire: Fire, now: number): boolean {
+    const job = entry.job;
+    if (job.misfirePolicy === 'skip') {
+      this.counters.firesMissed++;
+      this.scheduleNext(entry, fire.at, now);
+      return false;
+    }
+    if (job.misfirePolicy === 'fire-all') {
+      if (entry.catchUpRuns >= job.maxMisfires) {
+        this.counters.firesMissed++;
+        entry.catchUpRuns = 0;
+        entry.catchUpFrom = NaN;
+        this.scheduleNext(entry, fire.at, now);
+        return false;
+      }
+      entry.catchUpRuns++;
+      entry.catchUpFrom = fire.at;
+    }
+    return true;
+  }
+
+  /** `'fire-all'` catch-up: after a missed fire's run, book the next missed one (or the next fire). */
+  private continueCatchUp(entry: JobEntry, now: number): void {
+    const from = entry.catchUpFrom;
+    if (Number.isNaN(from) || entry.schedule === null) return;
+    entry.catchUpFrom = NaN;
+    const next = entry.schedule.next(from);
+    if (next === null) return;
+    if (next > now) entry.catchUpRuns = 0;
+    entry.job.nextRunAt = this.fireDate(next);
+    this.scheduleAt(entry, next);
   }
 
   /** Books the regular fire after `from`; fires already missed collapse into none (fire-once). */
@@ -878,9 +932,16 @@ export class Scheduler {
     job.nextRunAt = null;
   }
 
-  /** A retry sequence ended (success or out of retries): go back to the regular schedule. */
+  /**
+   * A run ended with no retry to come: a `'fire-all'` catch-up books its next missed fire; a retry
+   * sequence that ended goes back to the regular schedule.
+   */
   private endRetries(entry: JobEntry, fire: Fire, now: number): void {
-    if (fire.attempt > 1 && entry.job.status !== 'paused') {
+    if (entry.job.status === 'paused') return;
+    if (!Number.isNaN(entry.catchUpFrom)) {
+      entry.gen++;
+      this.continueCatchUp(entry, now);
+    } else if (fire.attempt > 1) {
       entry.gen++;
       this.scheduleNext(entry, fire.scheduledAt, now);
     }

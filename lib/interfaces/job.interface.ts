@@ -11,6 +11,13 @@ export type JobType = 'cron' | 'once' | 'interval';
  */
 export type JobStatus = 'pending' | 'running' | 'paused' | 'completed' | 'failed';
 
+/**
+ * What to do with fires missed while no scheduler ran (downtime, a clock jump forward): a fire later
+ * than `misfireThreshold` is missed. `'fire-once'` runs one of them now, `'skip'` none (the job waits
+ * for its next fire), `'fire-all'` each of them, oldest first, at most `maxMisfires`.
+ */
+export type MisfirePolicy = 'fire-once' | 'skip' | 'fire-all';
+
 /** Milliseconds, or a string such as `'500ms'`, `'5s'`, `'10m'`, `'1h'`, `'1h30m'`. */
 export type Duration = number | string;
 
@@ -44,6 +51,10 @@ export interface Job<TPayload = unknown> {
   /** Retries used since the last success (reset by a success). */
   retryCount: number;
   maxRetry: number;
+  /** Fires missed while no scheduler ran: run one now (default), none, or each (`'fire-all'`). */
+  misfirePolicy: MisfirePolicy;
+  /** With `'fire-all'`: the most missed fires run in one catch-up. */
+  maxMisfires: number;
   /** Incremented by every write; lets a storage claim a fire by compare-and-set. */
   version: number;
   createdAt: Date;
@@ -67,4 +78,8 @@ export interface JobDefinition<TPayload = unknown> {
   handlerName: string;
   payload?: TPayload;
   maxRetry?: number;
+  /** Default `'fire-once'`. */
+  misfirePolicy?: MisfirePolicy;
+  /** Default 10. */
+  maxMisfires?: number;
 }

@@ -9,8 +9,10 @@ export interface SchedulerCounters {
   runsFailed: number;
   runsRetried: number;
   runsTimedOut: number;
-  /** Fires not run because the job's previous run was still going. */
+  /** Fires not run because the job's previous run was still going (or already recorded). */
   firesSkipped: number;
+  /** Missed fires (downtime, a clock jump) not run, per the jobs' `misfirePolicy`. */
+  firesMissed: number;
   /** Handlers running now. */
   runningNow: number;
   /** Runs due and waiting for a free slot. */

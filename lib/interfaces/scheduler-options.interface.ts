@@ -32,6 +32,8 @@ export interface SchedulerOptions {
   shutdownTimeout?: Duration;
   /** Longest output (UTF-8 bytes) kept on a run; longer is truncated with a marker. Default 65536. */
   maxOutputSize?: number;
+  /** A fire that starts later than this after its instant is missed (see a job's `misfirePolicy`). Default `'1s'`. */
+  misfireThreshold?: Duration;
   /**
    * Prune run history in the background (needs a storage with `pruneRuns`: MemoryStorage and
    * TypeOrmStorage have it). Off by default: every run is kept.
@@ -77,6 +79,7 @@ export interface NormalizedSchedulerOptions {
   cacheCleanupInterval: number;
   shutdownTimeout: number;
   maxOutputSize: number;
+  misfireThreshold: number;
   /** `null` when history is kept whole. */
   historyRetention: NormalizedHistoryRetention | null;
   /** The tracer given, or undefined for the default (OpenTelemetry when its API is installed). */

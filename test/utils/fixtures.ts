@@ -26,6 +26,8 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
     lastResult: '',
     retryCount: 0,
     maxRetry: 0,
+    misfirePolicy: 'fire-all',
+    maxMisfires: 7,
     version: 0,
     createdAt: new Date(FIXTURE_CREATED_AT_MS),
     updatedAt: new Date(FIXTURE_CREATED_AT_MS),

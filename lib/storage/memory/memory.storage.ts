@@ -1,7 +1,7 @@
 import { JobAlreadyExistsError } from '../../errors/job-already-exists.error.js';
 import { JobNotFoundError } from '../../errors/job-not-found.error.js';
 import { StorageClosedError } from '../../errors/storage-closed.error.js';
-import type { Job, JobStatus, JobType } from '../../interfaces/job.interface.js';
+import type { Job, JobStatus, JobType, MisfirePolicy } from '../../interfaces/job.interface.js';
 import type { Run, RunStatus } from '../../interfaces/run.interface.js';
 import {
   JobStorage,
@@ -28,6 +28,8 @@ interface JobRecord {
   lastResult: string;
   retryCount: number;
   maxRetry: number;
+  misfirePolicy: MisfirePolicy;
+  maxMisfires: number;
   version: number;
   createdAt: number;
   updatedAt: number;
@@ -284,6 +286,8 @@ function toJobRecord(job: Job): JobRecord {
     lastResult: job.lastResult,
     retryCount: job.retryCount,
     maxRetry: job.maxRetry,
+    misfirePolicy: job.misfirePolicy,
+    maxMisfires: job.maxMisfires,
     version: job.version,
     createdAt: job.createdAt.getTime(),
     updatedAt: job.updatedAt.getTime(),
@@ -313,6 +317,8 @@ function assignJob(record: JobRecord, job: Job): void {
   record.lastResult = job.lastResult;
   record.retryCount = job.retryCount;
   record.maxRetry = job.maxRetry;
+  record.misfirePolicy = job.misfirePolicy;
+  record.maxMisfires = job.maxMisfires;
   record.version = job.version;
   record.createdAt = createdAt;
   record.updatedAt = updatedAt;
@@ -336,6 +342,8 @@ function toJob(record: JobRecord): Job {
     lastResult: record.lastResult,
     retryCount: record.retryCount,
     maxRetry: record.maxRetry,
+    misfirePolicy: record.misfirePolicy,
+    maxMisfires: record.maxMisfires,
     version: record.version,
     createdAt: new Date(record.createdAt),
     updatedAt: new Date(record.updatedAt),

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument.error.js';
 import { InvalidJobError } from '../../errors/invalid-job.error.js';
-import type { Job, JobStatus, JobType } from '../../interfaces/job.interface.js';
+import type { Job, JobStatus, JobType, MisfirePolicy } from '../../interfaces/job.interface.js';
 import type { Run, RunStatus } from '../../interfaces/run.interface.js';
 import { ID_LENGTH, type ColumnKind, type ColumnSpec } from './job-table-columns.js';
 import type { SqlDialect } from './typeorm-dialect.js';
@@ -47,6 +47,8 @@ export class JobRowCodec {
       last_result: this.machineText(job.lastResult, 'lastResult', ref),
       retry_count: this.number(job.retryCount, 'retryCount', ref),
       max_retry: this.number(job.maxRetry, 'maxRetry', ref),
+      misfire_policy: this.userText(job.misfirePolicy, 'misfirePolicy', ref),
+      max_misfires: this.number(job.maxMisfires, 'maxMisfires', ref),
       version: this.number(job.version, 'version', ref),
       created_at: this.instant(job.createdAt, 'createdAt', ref),
       updated_at: this.instant(job.updatedAt, 'updatedAt', ref),
@@ -127,6 +129,8 @@ export class JobRowCodec {
       lastResult: String(row.last_result),
       retryCount: Number(row.retry_count),
       maxRetry: Number(row.max_retry),
+      misfirePolicy: String(row.misfire_policy) as MisfirePolicy,
+      maxMisfires: Number(row.max_misfires),
       version: Number(row.version),
       createdAt: this.decodeInstant(row.created_at) as Date,
       updatedAt: this.decodeInstant(row.updated_at) as Date,

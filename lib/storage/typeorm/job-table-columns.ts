@@ -51,6 +51,8 @@ export const JOB_COLUMNS: readonly ColumnSpec[] = Object.freeze([
   { name: 'last_result', property: 'lastResult', kind: 'longText' },
   { name: 'retry_count', property: 'retryCount', kind: 'int' },
   { name: 'max_retry', property: 'maxRetry', kind: 'int' },
+  { name: 'misfire_policy', property: 'misfirePolicy', kind: 'varchar', length: 16 },
+  { name: 'max_misfires', property: 'maxMisfires', kind: 'int' },
   { name: 'version', property: 'version', kind: 'int' },
   { name: 'created_at', property: 'createdAt', kind: 'instant' },
   { name: 'updated_at', property: 'updatedAt', kind: 'instant' },

@@ -28,6 +28,8 @@ export interface JobRow {
   lastResult: string;
   retryCount: number;
   maxRetry: number;
+  misfirePolicy: string;
+  maxMisfires: number;
   version: number;
   createdAt: Date | number;
   updatedAt: Date | number;
