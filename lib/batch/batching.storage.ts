@@ -1,3 +1,4 @@
+import { isJobLogger } from '../loggers/is-job-logger.js';
 import { formatError } from '../core/run-output.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { JobNotFoundError } from '../errors/job-not-found.error.js';
@@ -130,13 +131,7 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     this.inner = inner;
     this.batch = isBatchStorage(inner) ? inner : null;
     const logger = options?.logger;
-    if (
-      typeof logger !== 'object' ||
-      logger === null ||
-      typeof logger.warn !== 'function' ||
-      typeof logger.error !== 'function' ||
-      typeof logger.log !== 'function'
-    )
+    if (!isJobLogger(logger))
       throw new InvalidOptionsError('logger', logger, 'a logger with log, warn and error methods');
     this.logger = logger;
     this.now = options.now ?? Date.now;

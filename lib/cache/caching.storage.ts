@@ -1,3 +1,4 @@
+import { isJobLogger } from '../loggers/is-job-logger.js';
 import { LRUCache } from 'lru-cache';
 import { copyJob } from '../batch/record-copy.js';
 import { formatError } from '../core/run-output.js';
@@ -94,13 +95,7 @@ export class CachingStorage extends JobStorage {
       throw new InvalidOptionsError('inner', inner, 'a JobStorage instance');
     this.inner = inner;
     const logger = options?.logger;
-    if (
-      typeof logger !== 'object' ||
-      logger === null ||
-      typeof logger.warn !== 'function' ||
-      typeof logger.error !== 'function' ||
-      typeof logger.log !== 'function'
-    )
+    if (!isJobLogger(logger))
       throw new InvalidOptionsError('logger', logger, 'a logger with log, warn and error methods');
     this.logger = logger;
     const capacity = options.capacity;

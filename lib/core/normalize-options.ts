@@ -1,3 +1,4 @@
+import { isJobLogger } from '../loggers/is-job-logger.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { JobLogger } from '../interfaces/logger.interface.js';
 import type { JobTracer } from '../telemetry/job-tracer.js';
@@ -187,19 +188,12 @@ function boolean(options: Options, key: string, fallback: boolean): boolean {
 
 function logger(value: unknown): JobLogger | undefined {
   if (value === undefined) return undefined;
-  const l = value as Partial<JobLogger> | null;
-  if (
-    !l ||
-    typeof l !== 'object' ||
-    typeof l.log !== 'function' ||
-    typeof l.error !== 'function' ||
-    typeof l.warn !== 'function'
-  ) {
+  if (!isJobLogger(value)) {
     throw new InvalidOptionsError(
       'logger',
       value,
       'a LoggerService (an object with log, error and warn methods), such as new Logger(), StdLogger or NopLogger',
     );
   }
-  return l as JobLogger;
+  return value;
 }
