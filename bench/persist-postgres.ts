@@ -71,7 +71,9 @@ class StatementCounter implements Logger {
     if (head.startsWith('SELECT')) return 'select';
     if (head.startsWith('INSERT') && query.includes(`"${this.runTable}"`)) return 'runUpsert';
     if (head.startsWith('UPDATE') && query.includes(`"${this.jobTable}"`)) {
-      return query.includes('FROM (VALUES') ? 'jobBatchUpdate' : 'jobUpdate';
+      return query.includes('FROM unnest(') || query.includes('FROM (VALUES')
+        ? 'jobBatchUpdate'
+        : 'jobUpdate';
     }
     return 'other';
   }
@@ -81,12 +83,15 @@ class StatementCounter implements Logger {
     const kind = this.kind(query);
     this.count[kind]++;
     const params = parameters?.length ?? 0;
+    // Rows: one array per column (`unnest`), or one parameter per value (`VALUES`).
+    const rowsOf = (columns: number): number =>
+      Array.isArray(parameters?.[0]) ? (parameters[0] as unknown[]).length : params / columns;
     if (kind === 'runUpsert') {
-      const rows = params / (RUN_WRITE_COLUMNS.length + 1);
+      const rows = rowsOf(RUN_WRITE_COLUMNS.length + 1);
       this.upsertedRuns += rows;
       this.maxRunsPerUpsert = Math.max(this.maxRunsPerUpsert, rows);
     } else if (kind === 'jobBatchUpdate') {
-      this.batchUpdatedJobs += params / JOB_WRITE_COLUMNS.length;
+      this.batchUpdatedJobs += rowsOf(JOB_WRITE_COLUMNS.length);
     }
   }
   logQuerySlow(time: number, query: string): void {

@@ -13,10 +13,18 @@ export const JOB_WRITE_COLUMNS: readonly ColumnSpec[] = JOB_COLUMNS.filter((c) =
 export const RUN_WRITE_COLUMNS: readonly ColumnSpec[] = RUN_COLUMNS.filter((c) => c.kind !== 'seq');
 
 /**
- * Text bytes one batch statement may carry, beside the parameter count: MySQL refuses statements
- * larger than `max_allowed_packet` (16 MiB by default on MariaDB), and mysql2 inlines parameters.
+ * Text bytes one batch statement may carry (estimated as 3 bytes per UTF-16 unit), beside the
+ * parameter count. MySQL refuses statements larger than `max_allowed_packet` (16 MiB by default on
+ * MariaDB), and mysql2 inlines parameters: 4 MiB (SQLite too). PostgreSQL binds a batch as one array
+ * per column (`unnest`), so no parameter limit applies; a datum may reach 1 GiB, and node-postgres
+ * builds each array literal in memory: 64 MiB keeps any batch of ordinary rows in one statement,
+ * while a batch of huge payloads or outputs still goes in several (in one transaction).
  */
-const MAX_STATEMENT_TEXT_BYTES = 4 * 1024 * 1024;
+export const MAX_STATEMENT_TEXT_BYTES: Readonly<Record<SqlDialect, number>> = Object.freeze({
+  postgres: 64 * 1024 * 1024,
+  mysql: 4 * 1024 * 1024,
+  sqlite: 4 * 1024 * 1024,
+});
 
 /** Collects parameters and writes their placeholders (`$n` on PostgreSQL, `?` elsewhere). */
 class Params {
@@ -40,6 +48,19 @@ class Params {
     }
     return '?';
   }
+}
+
+/**
+ * PostgreSQL: `unnest($1::type[], $2::type[], ...)`, one array parameter per column holding that
+ * column's value in every row (row order kept), so a batch of any size binds `columns.length`
+ * parameters. node-postgres writes each array as an array literal (strings quoted, `null` as NULL).
+ */
+function unnest(p: Params, columns: readonly ColumnSpec[], rows: readonly unknown[][]): string {
+  const arrays = columns.map((column, i) => {
+    const values = rows.map((row) => row[i]);
+    return `${p.add(values)}::${postgresCast(column.kind)}[]`;
+  });
+  return `unnest(${arrays.join(', ')})`;
 }
 
 /**
@@ -69,24 +90,26 @@ export class JobSql {
     this.runSelect = this.selectList(RUN_COLUMNS);
   }
 
-  /** Rows per chunk so that one statement stays under the dialect's parameter limit. */
+  /**
+   * Rows per chunk so that one statement stays under the dialect's parameter limit. PostgreSQL binds
+   * one array per column whatever the number of rows: no limit.
+   */
   maxRowsPerStatement(paramsPerRow: number): number {
+    if (this.dialect === 'postgres') return Number.POSITIVE_INFINITY;
     return Math.max(1, Math.floor(MAX_PARAMETERS[this.dialect] / paramsPerRow));
   }
 
   /** Splits rows into chunks bounded by parameter count and text size. */
   chunk(rows: unknown[][], paramsPerRow: number): unknown[][][] {
     const maxRows = this.maxRowsPerStatement(paramsPerRow);
+    const maxBytes = MAX_STATEMENT_TEXT_BYTES[this.dialect];
     const chunks: unknown[][][] = [];
     let current: unknown[][] = [];
     let bytes = 0;
     for (const row of rows) {
       let rowBytes = 0;
       for (const value of row) if (typeof value === 'string') rowBytes += value.length * 3;
-      if (
-        current.length > 0 &&
-        (current.length >= maxRows || bytes + rowBytes > MAX_STATEMENT_TEXT_BYTES)
-      ) {
+      if (current.length > 0 && (current.length >= maxRows || bytes + rowBytes > maxBytes)) {
         chunks.push(current);
         current = [];
         bytes = 0;
@@ -152,8 +175,8 @@ export class JobSql {
 
   /**
    * Updates many existing jobs in one statement and inserts none: PostgreSQL `UPDATE ... FROM
-   * (VALUES ...)`, SQLite `WITH v AS (VALUES ...) UPDATE ... FROM v`, MySQL `UPDATE ... JOIN (SELECT
-   * ... UNION ALL ...)`. Ids must be unique within `rows`.
+   * unnest(...)` (one array parameter per column), SQLite `WITH v AS (VALUES ...) UPDATE ... FROM
+   * v`, MySQL `UPDATE ... JOIN (SELECT ... UNION ALL ...)`. Ids must be unique within `rows`.
    */
   updateJobs(rows: unknown[][]): Statement {
     const p = new Params(this.dialect);
@@ -173,14 +196,14 @@ export class JobSql {
         params: p.values,
       };
     }
-    const tuples = rows.map((row) => `(${columns.map((c, i) => p.add(row[i], c)).join(', ')})`);
     const sets = updated.map((c) => `${this.q(c.name)} = v.${this.q(c.name)}`);
     if (this.dialect === 'postgres') {
       return {
-        sql: `UPDATE ${this.jobs} AS t SET ${sets.join(', ')} FROM (VALUES ${tuples.join(', ')}) AS v (${names.join(', ')}) WHERE t.${id} = v.${id}`,
+        sql: `UPDATE ${this.jobs} AS t SET ${sets.join(', ')} FROM ${unnest(p, columns, rows)} AS v (${names.join(', ')}) WHERE t.${id} = v.${id}`,
         params: p.values,
       };
     }
+    const tuples = rows.map((row) => `(${columns.map((c, i) => p.add(row[i], c)).join(', ')})`);
     return {
       sql: `WITH v (${names.join(', ')}) AS (VALUES ${tuples.join(', ')}) UPDATE ${this.jobs} AS t SET ${sets.join(', ')} FROM v WHERE t.${id} = v.${id}`,
       params: p.values,
@@ -214,10 +237,11 @@ export class JobSql {
   }
 
   /**
-   * Writes runs in one statement: each is inserted, or updated in place (keeping its `seq`) when its
-   * id exists; a run is skipped when its job does not exist, or when another run (another id)
-   * already records its fire `(job_id, scheduled_at, attempt)`. New runs get `seq` in `rows` order.
-   * Ids must be unique within `rows`; each row is `[ordinal, ...RUN_WRITE_COLUMNS values]`.
+   * Writes runs in one statement (PostgreSQL: the rows of `unnest`, one array per column): each is
+   * inserted, or updated in place (keeping its `seq`) when its id exists; a run is skipped when its
+   * job does not exist, or when another run (another id) already records its fire `(job_id,
+   * scheduled_at, attempt)`. New runs get `seq` in `rows` order. Ids must be unique within `rows`;
+   * each row is `[ordinal, ...RUN_WRITE_COLUMNS values]`.
    */
   upsertRuns(rows: unknown[][]): Statement {
     const p = new Params(this.dialect);
@@ -253,16 +277,16 @@ export class JobSql {
         params: p.values,
       };
     }
-    const tuples = rows.map((row) => `(${all.map((c, i) => p.add(row[i], c)).join(', ')})`);
     const allNames = [ord, ...names].join(', ');
     const sets = updated.map((c) => `${q(c.name)} = excluded.${q(c.name)}`).join(', ');
     const conflict = `ON CONFLICT (${q('id')}) DO UPDATE SET ${sets}`;
     if (this.dialect === 'postgres') {
       return {
-        sql: `${insert} SELECT ${selected} FROM (VALUES ${tuples.join(', ')}) AS v (${allNames}) ${filter} ORDER BY v.${ord} ${conflict}`,
+        sql: `${insert} SELECT ${selected} FROM ${unnest(p, all, rows)} AS v (${allNames}) ${filter} ORDER BY v.${ord} ${conflict}`,
         params: p.values,
       };
     }
+    const tuples = rows.map((row) => `(${all.map((c, i) => p.add(row[i], c)).join(', ')})`);
     return {
       sql: `WITH v (${allNames}) AS (VALUES ${tuples.join(', ')}) ${insert} SELECT ${selected} FROM v ${filter} ORDER BY v.${ord} ${conflict}`,
       params: p.values,

@@ -44,8 +44,10 @@ interface QueryResultLike {
  * - Initialisation is lazy: the first call of any method (or `initialize()`) checks that the DataSource
  *   is initialised (it is the app's: this storage never initialises nor destroys it) and creates the
  *   tables. `close()` only marks this storage closed.
- * - Batches (`batchUpdateJobs`, `batchUpdateRuns`) cost one statement per chunk of rows (chunks keep
- *   under the dialect's parameter limit and 4 MiB of text), in one transaction when there are several.
+ * - Batches (`batchUpdateJobs`, `batchUpdateRuns`) cost one statement per chunk of rows, in one
+ *   transaction when there are several. MySQL/MariaDB and SQLite chunks keep under the dialect's
+ *   parameter limit and 4 MiB of text; PostgreSQL binds one array per column (`unnest`), so a batch
+ *   is one statement whatever its row count, split only past 64 MiB of text.
  * - Payloads are JSON text of at most 1 MiB (`TYPEORM_MAX_PAYLOAD_BYTES`). NUL characters are refused
  *   in the text fields a caller chooses (ids, names, cron...) and replaced by U+FFFD in run output,
  *   run error and `lastResult`; PostgreSQL text cannot hold them.

@@ -13,6 +13,12 @@ import {
   type TypeOrmStorageOptions,
 } from '../../../../lib/storage/typeorm/index.js';
 import {
+  JOB_WRITE_COLUMNS,
+  MAX_STATEMENT_TEXT_BYTES,
+  RUN_WRITE_COLUMNS,
+} from '../../../../lib/storage/typeorm/job-sql.js';
+import { MAX_PARAMETERS } from '../../../../lib/storage/typeorm/typeorm-dialect.js';
+import {
   createTestDataSource,
   describeWithDatabase,
   dropTables,
@@ -453,12 +459,70 @@ export async function describeTypeOrmStorage(
         reportStatements(database, recorder);
       });
 
+      it('writes a large batch in as few statements as the dialect allows (PostgreSQL: one)', async () => {
+        const storage = await freshStorage();
+        const jobs = Array.from({ length: 4_000 }, (_, i) => makeJob({ name: `job ${i}` }));
+        for (let i = 0; i < jobs.length; i += 100) {
+          await Promise.all(jobs.slice(i, i + 100).map((job) => storage.createJob(job)));
+        }
+        // Statements per batch: PostgreSQL binds one array per column (`unnest`), whatever the rows;
+        // the others one parameter per value, chunked under their parameter limit.
+        const expected = (rows: number, paramsPerRow: number): number =>
+          storage.dialect === 'postgres'
+            ? 1
+            : Math.ceil(rows / Math.floor(MAX_PARAMETERS[storage.dialect] / paramsPerRow));
+
+        const updated = jobs.map((job, i) => ({ ...job, status: 'running' as const, version: i }));
+        const gone = makeJob();
+        recorder.reset();
+        await storage.batchUpdateJobs([...updated, gone]);
+        const jobStatements = expected(updated.length + 1, JOB_WRITE_COLUMNS.length);
+        expect(recorder.statements).toHaveLength(jobStatements);
+        expect(recorder.queries).toHaveLength(jobStatements === 1 ? 1 : jobStatements + 2);
+        // Created concurrently, so listed in no particular order: compared by id.
+        const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : 1);
+        expect((await storage.listJobs('running')).sort(byId)).toStrictEqual(
+          updated.toSorted(byId),
+        );
+        expect(await storage.getJob(gone.id)).toBeNull();
+
+        // 12,000 runs, 3 per job; plus one of a missing job (skipped) and a second id for a fire
+        // already recorded (skipped).
+        const runs = jobs.flatMap((job) => [makeRun(job.id), makeRun(job.id), makeRun(job.id)]);
+        await storage.createRun(runs[0]);
+        const orphan = makeRun(gone.id);
+        const twin = makeRun(jobs[0].id, { scheduledAt: runs[0].scheduledAt, output: 'twin' });
+        recorder.reset();
+        await storage.batchUpdateRuns([...runs, orphan, twin]);
+        const runStatements = expected(runs.length + 2, RUN_WRITE_COLUMNS.length + 1);
+        if (storage.dialect === 'postgres') expect(runStatements).toBe(1);
+        expect(recorder.statements).toHaveLength(runStatements);
+        expect(recorder.queries).toHaveLength(runStatements === 1 ? 1 : runStatements + 2);
+        expect(await storage.getJobRunCount(gone.id)).toBe(0);
+        // Equal start instants: newest first is reverse batch order (seq follows the batch).
+        expect((await storage.getRuns(jobs[0].id, 10)).map((run) => run.id)).toStrictEqual([
+          runs[2].id,
+          runs[1].id,
+          runs[0].id,
+        ]);
+        expect(
+          (await storage.getRuns(jobs[3_999].id, 10)).map((run) => [run.id, run.output]),
+        ).toStrictEqual(
+          runs
+            .slice(-3)
+            .reverse()
+            .map((run) => [run.id, run.output]),
+        );
+        reportStatements(database, recorder);
+      });
+
       it('splits a batch into chunks under the limits, in one transaction', async () => {
         const storage = await freshStorage();
         const job = makeJob();
         await storage.createJob(job);
-        // 64 KiB of output per run: the 4 MiB text bound cuts a chunk every ~21 runs.
-        const output = 'o'.repeat(64 * 1024);
+        // The text bound (4 MiB; PostgreSQL 64 MiB, counting 3 bytes a character) cuts a chunk
+        // every ~21 runs.
+        const output = 'o'.repeat(MAX_STATEMENT_TEXT_BYTES[storage.dialect] / 64);
         const runs = Array.from({ length: 30 }, (_, i) => {
           const at = new Date(Date.UTC(2030, 0, 1, 0, 0, 0, i));
           return makeRun(job.id, { output, startAt: at, scheduledAt: at });
@@ -475,7 +539,7 @@ export async function describeTypeOrmStorage(
         const storage = await freshStorage();
         const job = makeJob();
         await storage.createJob(job);
-        const output = 'o'.repeat(64 * 1024);
+        const output = 'o'.repeat(MAX_STATEMENT_TEXT_BYTES[storage.dialect] / 64);
         const at = (i: number): Date => new Date(Date.UTC(2030, 0, 1, 0, 0, 0, i));
         const runs = Array.from({ length: 30 }, (_, i) =>
           makeRun(job.id, { output, scheduledAt: at(i) }),
