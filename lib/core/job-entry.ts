@@ -14,6 +14,8 @@ export interface JobEntry {
   gen: number;
   /** A run of the job is queued or in flight: a job never overlaps itself. */
   busy: boolean;
+  /** The fire waiting for a slot, while one does (so a pause can free the job at once). */
+  queued: Fire | null;
   removed: boolean;
   /** The scheduled instant of the last triggerJob fire (epoch ms), so two never share one. */
   lastTriggerAt: number;

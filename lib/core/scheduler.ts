@@ -227,6 +227,7 @@ export class Scheduler {
       payload: candidate.payload,
     });
     entry.gen++;
+    this.dropQueued(entry);
     if (job.status !== 'paused') {
       job.status = entry.busy ? job.status : 'pending';
       job.retryCount = 0;
@@ -245,6 +246,7 @@ export class Scheduler {
     await this.store.deleteJob(id);
     entry.removed = true;
     entry.gen++;
+    this.dropQueued(entry);
     this.entries.delete(id);
     this.emit('job.removed', entry);
   }
@@ -257,6 +259,7 @@ export class Scheduler {
     job.status = 'paused';
     job.nextRunAt = null;
     entry.gen++;
+    this.dropQueued(entry);
     entry.catchUpFrom = NaN;
     entry.catchUpRuns = 0;
     this.touch(job);
@@ -357,7 +360,9 @@ export class Scheduler {
     this.started = false;
     this.timer.cancel();
     this.timers.clear();
-    for (let fire = this.waiting.pop(); fire; fire = this.waiting.pop()) this.release(fire.entry);
+    for (let fire = this.waiting.pop(); fire; fire = this.waiting.pop()) {
+      if (fire.entry.queued === fire) this.release(fire.entry);
+    }
     if (this.active.size > 0) {
       let timeout: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
@@ -554,6 +559,7 @@ export class Scheduler {
       schedule,
       gen: 0,
       busy: false,
+      queued: null,
       removed: false,
       lastTriggerAt: 0,
       catchUpFrom: NaN,
@@ -684,8 +690,22 @@ export class Scheduler {
   }
 
   private offer(fire: Fire): void {
-    if (this.active.size < this.options.concurrentRuns) this.startRun(fire);
-    else this.waiting.push(fire);
+    if (this.active.size < this.options.concurrentRuns) {
+      this.startRun(fire);
+    } else {
+      fire.entry.queued = fire;
+      this.waiting.push(fire);
+    }
+  }
+
+  /**
+   * The job was paused, removed or redefined: a fire of it still waiting for a slot will not run
+   * (its generation is stale), so the job is free at once rather than when that fire is popped.
+   */
+  private dropQueued(entry: JobEntry): void {
+    if (entry.queued === null) return;
+    entry.queued = null;
+    entry.busy = false;
   }
 
   /** A slot came free: start waiting fires in due order. */
@@ -696,13 +716,17 @@ export class Scheduler {
       this.waiting.size > 0
     ) {
       const fire = this.waiting.pop() as Fire;
-      if (fire.gen !== fire.entry.gen || fire.entry.removed) this.release(fire.entry);
+      const entry = fire.entry;
+      if (entry.queued === fire) entry.queued = null;
+      else continue; // dropped by a pause, a removal or a redefinition: the job was freed then
+      if (fire.gen !== entry.gen || entry.removed) this.release(entry);
       else this.startRun(fire);
     }
   }
 
   private release(entry: JobEntry): void {
     entry.busy = false;
+    entry.queued = null;
   }
 
   // ---- running --------------------------------------------------------------------------------

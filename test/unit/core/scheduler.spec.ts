@@ -465,6 +465,28 @@ describe('Scheduler', () => {
       await scheduler.stop();
     });
 
+    it('frees a job whose fire waited for a slot when it is paused: resumed, it runs again', async () => {
+      const { scheduler } = makeScheduler({ concurrentRuns: 1 });
+      scheduler.registerHandlerFunc('hog', () => sleep(5_000));
+      const ran = vi.fn(() => 'ran');
+      scheduler.registerHandlerFunc('waiter', ran);
+      await scheduler.addJob({ runAt: T0, handlerName: 'hog' });
+      const waiter = await scheduler.addJob({ interval: '1s', handlerName: 'waiter' });
+      await scheduler.start();
+      await advance(1_000);
+      expect(scheduler.metrics().queuedNow).toBe(1);
+      await scheduler.pauseJob(waiter.id);
+      await scheduler.resumeJob(waiter.id);
+      // Not "already running": the fire that waited was dropped by the pause.
+      await scheduler.triggerJob(waiter.id);
+      await advance(4_100); // the hog ends at 5 s: the trigger's run, then the interval's
+      const afterHog = ran.mock.calls.length;
+      expect(afterHog).toBeGreaterThanOrEqual(1);
+      await advance(2_000);
+      expect(ran.mock.calls.length).toBe(afterHog + 2);
+      await stopLettingTimePass(scheduler);
+    });
+
     it('pauses and resumes a job', async () => {
       const { scheduler, events } = makeScheduler();
       const handler = vi.fn();
