@@ -15,7 +15,7 @@ import type { SpanContext } from '@opentelemetry/api';
 import { createJobTracer } from '../telemetry/create-job-tracer.js';
 import type { FlushKind, JobTracer } from '../telemetry/job-tracer.js';
 import { SpanLinks } from '../telemetry/span-links.js';
-import { copyJob, copyRun } from './record-copy.js';
+import { copyJob, copyRun } from '../storage/record-copy.js';
 
 /** The links a flush took from `SpanLinks`, given back if it fails. */
 type TakenLinks = ReturnType<SpanLinks['take']>;
@@ -200,39 +200,48 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
 
   /** Buffers each job like `updateJob`, skipping the ones that do not exist. */
   batchUpdateJobs(jobs: Job[]): Promise<void> {
-    if (this.closed) return Promise.reject(new StorageClosedError(NAME));
-    let copies: Job[];
-    try {
-      copies = jobs.map(copyJob);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const link = this.tracer.activeSpanContext();
-    let waits: Promise<void>[] | null = null;
-    for (const copy of copies) {
-      const wait = this.isKnown(copy.id)
-        ? this.putJob(copy, link)
-        : this.afterCheck(copy.id, false, () => this.putJob(copy, link));
-      if (wait !== this.done) (waits ??= []).push(wait);
-    }
-    return waits === null ? this.done : Promise.all(waits).then(noop);
+    return this.bufferAll(
+      jobs,
+      copyJob,
+      (job) => job.id,
+      (job, link) => this.putJob(job, link),
+    );
   }
 
   /** Buffers each run like `updateRun`. */
   batchUpdateRuns(runs: Run[]): Promise<void> {
+    return this.bufferAll(
+      runs,
+      copyRun,
+      (run) => run.jobId,
+      (run, link) => this.putRun(run, false, link),
+    );
+  }
+
+  /**
+   * Copies every record first (a bad one rejects the whole call, buffering nothing), then buffers
+   * each, checking unknown jobs; resolves once every write that had to wait for room has room.
+   */
+  private bufferAll<T>(
+    records: T[],
+    copy: (record: T) => T,
+    jobIdOf: (record: T) => string,
+    put: (record: T, link: SpanContext | undefined) => Promise<void>,
+  ): Promise<void> {
     if (this.closed) return Promise.reject(new StorageClosedError(NAME));
-    let copies: Run[];
+    let copies: T[];
     try {
-      copies = runs.map(copyRun);
+      copies = records.map(copy);
     } catch (err) {
       return Promise.reject(err);
     }
     const link = this.tracer.activeSpanContext();
     let waits: Promise<void>[] | null = null;
-    for (const copy of copies) {
-      const wait = this.isKnown(copy.jobId)
-        ? this.putRun(copy, false, link)
-        : this.afterCheck(copy.jobId, false, () => this.putRun(copy, false, link));
+    for (const record of copies) {
+      const jobId = jobIdOf(record);
+      const wait = this.isKnown(jobId)
+        ? put(record, link)
+        : this.afterCheck(jobId, false, () => put(record, link));
       if (wait !== this.done) (waits ??= []).push(wait);
     }
     return waits === null ? this.done : Promise.all(waits).then(noop);

@@ -1,6 +1,6 @@
 import { isJobLogger } from '../loggers/is-job-logger.js';
 import { LRUCache } from 'lru-cache';
-import { copyJob } from '../batch/record-copy.js';
+import { copyJob } from '../storage/record-copy.js';
 import { formatError } from '../core/run-output.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { StorageClosedError } from '../errors/storage-closed.error.js';

@@ -1,7 +1,7 @@
 import type { JobContext } from '../interfaces/handler.interface.js';
 import type { Job } from '../interfaces/job.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
-import { snapshotJob, snapshotRun } from './job-snapshot.js';
+import { copyJob, copyRun } from '../storage/record-copy.js';
 
 /**
  * The `ctx` a handler receives. The job snapshot and the AbortController are made on first use:
@@ -21,12 +21,12 @@ export class RunContext implements JobContext {
 
   /** A copy of the job: the scheduler's own Dates are shared between jobs and never handed out. */
   get job(): Readonly<Job> {
-    return (this.jobSnapshot ??= Object.freeze(snapshotJob(this.liveJob)));
+    return (this.jobSnapshot ??= Object.freeze(copyJob(this.liveJob)));
   }
 
   /** A copy of the run record, as it is when first read (status `running`). */
   get run(): Readonly<Run> {
-    return (this.runSnapshot ??= Object.freeze(snapshotRun(this.liveRun)));
+    return (this.runSnapshot ??= Object.freeze(copyRun(this.liveRun)));
   }
 
   get signal(): AbortSignal {

@@ -35,7 +35,7 @@ import { HistoryPruner } from './history-pruner.js';
 import { IdGenerator } from './ids.js';
 import { firstFire, newJob, validateJobDefinition } from './job-definition.js';
 import { fireBefore, type ActiveRun, type Fire, type JobEntry } from './job-entry.js';
-import { snapshotJob, snapshotRun } from './job-snapshot.js';
+import { copyJob, copyRun } from '../storage/record-copy.js';
 import { MinHeap } from './min-heap.js';
 import { normalizeSchedulerOptions } from './normalize-options.js';
 import { RunContext } from './run-context.js';
@@ -179,7 +179,7 @@ export class Scheduler {
     const entry = this.track(job, def.schedule);
     this.scheduleAt(entry, job.nextRunAt?.getTime() ?? NaN);
     this.emit('job.added', entry);
-    return snapshotJob(job);
+    return copyJob(job);
   }
 
   /**
@@ -237,7 +237,7 @@ export class Scheduler {
     await this.store.updateJob(job);
     if (job.status !== 'paused') this.scheduleAt(entry, job.nextRunAt?.getTime() ?? NaN);
     this.emit('job.updated', entry);
-    return snapshotJob(job);
+    return copyJob(job);
   }
 
   /** Removes a job and its history; a run in flight ends, but the job never fires again. */
@@ -1041,8 +1041,8 @@ export class Scheduler {
       type,
       jobId: entry.job.id,
       at: this.now(),
-      job: snapshotJob(entry.job),
-      run: run && snapshotRun(run),
+      job: copyJob(entry.job),
+      run: run && copyRun(run),
       runId: run?.id,
       error,
     });

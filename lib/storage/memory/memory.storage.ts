@@ -3,6 +3,7 @@ import { JobNotFoundError } from '../../errors/job-not-found.error.js';
 import { StorageClosedError } from '../../errors/storage-closed.error.js';
 import type { Job, JobStatus, JobType, MisfirePolicy } from '../../interfaces/job.interface.js';
 import type { Run, RunStatus } from '../../interfaces/run.interface.js';
+import { copyPayload } from '../record-copy.js';
 import {
   JobStorage,
   type BatchStorage,
@@ -254,12 +255,6 @@ function compareRuns(a: RunRecord, b: RunRecord): number {
 }
 
 /** Primitives and frozen values are shared; anything else is deep-copied. */
-function copyPayload(payload: unknown): unknown {
-  return typeof payload !== 'object' || payload === null || Object.isFrozen(payload)
-    ? payload
-    : structuredClone(payload);
-}
-
 function msOrNull(date: Date | null): number | null {
   return date ? date.getTime() : null;
 }
