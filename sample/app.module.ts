@@ -23,6 +23,8 @@ import { ReportsModule } from './reports/reports.module.js';
         retryDelay: '2s',
         shutdownTimeout: '10s',
         historyRetention: { maxRunsPerJob: 100 },
+        // JOB_CLUSTER=1 (on PostgreSQL or MySQL): start the sample twice and each fire runs once.
+        ...(process.env.JOB_CLUSTER ? { cluster: { instanceId: `sample-${process.pid}` } } : {}),
       }),
     }),
     MaintenanceModule,

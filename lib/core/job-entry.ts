@@ -22,6 +22,12 @@ export interface JobEntry {
   /** `'fire-all'` catch-up: the last missed instant run, and how many were run (NaN / 0 when none). */
   catchUpFrom: number;
   catchUpRuns: number;
+  /** Cluster mode: conditional writes of the job in flight (the poll leaves the entry alone meanwhile). */
+  writing: number;
+  /** Cluster mode: the poll round during which the entry last changed here (that round skips it). */
+  syncedAt: number;
+  /** Cluster mode: changed here without the change being stored: the next poll re-reads it. */
+  stale: boolean;
 }
 
 /** One due fire, in the timer queue and then, while no slot is free, in the wait queue. */
@@ -55,6 +61,9 @@ export interface ActiveRun {
   aborted: boolean;
   /** The run's `job.execute` span (`UNTRACED` when nothing is traced). */
   trace: TraceHandle;
+  /** Cluster mode: the job's version the claim expects, then the lease id it was claimed under. */
+  expectedVersion: number;
+  claim: string;
 }
 
 /** Orders fires by due time, then by queueing order. */

@@ -1,8 +1,10 @@
+import { hostname } from 'node:os';
 import { isJobLogger } from '../loggers/is-job-logger.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { JobLogger } from '../interfaces/logger.interface.js';
 import type { JobTracer } from '../telemetry/job-tracer.js';
 import type {
+  NormalizedClusterOptions,
   NormalizedHistoryRetention,
   NormalizedSchedulerOptions,
   SchedulerOptions,
@@ -34,6 +36,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'storage',
   'historyRetention',
   'tracer',
+  'cluster',
 ]);
 
 /**
@@ -78,7 +81,61 @@ export function normalizeSchedulerOptions(
     misfireThreshold: duration(o, 'misfireThreshold', d.misfireThreshold, true),
     historyRetention: historyRetention(o.historyRetention),
     tracer: tracer(o.tracer),
+    cluster: cluster(o.cluster),
   };
+}
+
+const CLUSTER_KEYS: ReadonlySet<string> = new Set([
+  'instanceId',
+  'leaseTtl',
+  'heartbeatInterval',
+  'pollInterval',
+]);
+
+/** The longest `cluster.instanceId` (a lease id adds 13 characters, within 128). */
+export const MAX_INSTANCE_ID_LENGTH = 100;
+
+function cluster(value: unknown): NormalizedClusterOptions | null {
+  if (value === undefined || value === null || value === false) return null;
+  const expected =
+    "true, or an object with instanceId, leaseTtl, heartbeatInterval and/or pollInterval, e.g. { leaseTtl: '30s' }";
+  if (value !== true && (typeof value !== 'object' || Array.isArray(value))) {
+    throw new InvalidOptionsError('cluster', value, expected);
+  }
+  const c = (value === true ? {} : value) as Options;
+  for (const key of Object.keys(c)) {
+    if (!CLUSTER_KEYS.has(key)) {
+      throw new InvalidOptionsError(
+        `cluster.${key}`,
+        c[key],
+        `one of ${[...CLUSTER_KEYS].join(', ')}`,
+      );
+    }
+  }
+  const instanceId = c.instanceId ?? `${hostname()}-${process.pid}`;
+  if (
+    typeof instanceId !== 'string' ||
+    instanceId.trim() === '' ||
+    instanceId.length > MAX_INSTANCE_ID_LENGTH ||
+    instanceId.includes('\u0000')
+  ) {
+    throw new InvalidOptionsError(
+      'cluster.instanceId',
+      c.instanceId,
+      `a non-empty string of at most ${MAX_INSTANCE_ID_LENGTH} characters, unique per running instance (default <hostname>-<pid>)`,
+    );
+  }
+  const leaseTtl = duration(c, 'leaseTtl', 30_000, true, 'cluster.');
+  const heartbeatInterval = duration(c, 'heartbeatInterval', 10_000, true, 'cluster.');
+  const pollInterval = duration(c, 'pollInterval', 1_000, true, 'cluster.');
+  if (heartbeatInterval >= leaseTtl) {
+    throw new InvalidOptionsError(
+      'cluster.heartbeatInterval',
+      c.heartbeatInterval ?? heartbeatInterval,
+      `a duration shorter than cluster.leaseTtl (${leaseTtl} ms), so that a live instance renews its lease before it expires (a third of it or less is best)`,
+    );
+  }
+  return { instanceId, leaseTtl, heartbeatInterval, pollInterval };
 }
 
 function tracer(value: unknown): JobTracer | undefined {

@@ -28,11 +28,22 @@ import type {
 } from '../interfaces/scheduler-options.interface.js';
 import { StdLogger } from '../loggers/std-logger.js';
 import { isPrunableStorage, type JobStorage } from '../storage/job-storage.js';
+import {
+  isClusterStorage,
+  type ClusterStorage,
+  type OrphanedJob,
+} from '../storage/cluster-storage.js';
+import { ClusterLease } from '../cluster/cluster-lease.js';
+import { mergeRunOutcome } from '../cluster/merge-run-outcome.js';
+import { withTimeout } from '../cluster/with-timeout.js';
+import { InstanceLostError } from '../errors/instance-lost.error.js';
+import { JobConflictError } from '../errors/job-conflict.error.js';
 import { MemoryStorage } from '../storage/memory/memory.storage.js';
 import { deepFreeze } from './deep-freeze.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { HistoryPruner } from './history-pruner.js';
 import { IdGenerator } from './ids.js';
+import { applyLostRun, type BookedFire } from './lost-run.js';
 import { firstFire, newJob, validateJobDefinition } from './job-definition.js';
 import { fireBefore, type ActiveRun, type Fire, type JobEntry } from './job-entry.js';
 import { copyJob, copyRun } from '../storage/record-copy.js';
@@ -83,6 +94,15 @@ export class Scheduler {
     () => this.wake(),
     () => this.now(),
   );
+  /** Cluster mode: the shared storage and this instance's lease (undefined when running alone). */
+  private readonly cluster: ClusterStorage | undefined;
+  private readonly lease: ClusterLease | undefined;
+  private pollTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Cluster mode: rounds of reading the jobs other instances changed. */
+  private pollRound = 0;
+  /** Cluster mode: fires holding a slot while their claim is written. */
+  private claiming = 0;
+  private pollFailures = 0;
   private seq = 0;
   private started = false;
   /** Runs from their start until their last record is written. */
@@ -103,6 +123,7 @@ export class Scheduler {
     runsTimedOut: 0,
     firesSkipped: 0,
     firesMissed: 0,
+    firesClaimedElsewhere: 0,
   };
 
   constructor(storage?: JobStorage, options?: SchedulerOptions) {
@@ -149,6 +170,34 @@ export class Scheduler {
         this.now(),
       );
     }
+    const cluster = this.options.cluster;
+    if (cluster !== null) {
+      const storage = this.storage;
+      const reason = isClusterStorage(storage)
+        ? storage.clusterUnsupportedReason()
+        : `${storage.constructor.name} is single-instance (its jobs live in one process)`;
+      if (reason !== null || !isClusterStorage(storage)) {
+        throw new InvalidOptionsError(
+          'cluster',
+          options?.cluster,
+          `a storage that several instances can share (TypeOrmStorage on PostgreSQL, MySQL or MariaDB), or cluster off: ${reason}`,
+        );
+      }
+      for (const key of ['enableBatchUpdate', 'enableCache'] as const) {
+        if (this.options[key]) {
+          throw new InvalidOptionsError(
+            key,
+            true,
+            `false in cluster mode: each claim of a fire and each end of a run is written to the database at once, and jobs are read fresh, so that other instances see them`,
+          );
+        }
+      }
+      this.cluster = storage;
+      this.lease = new ClusterLease(storage, cluster, this.options.logger, {
+        renewed: () => this.reap(),
+        lost: () => undefined,
+      });
+    }
     this.events$ = this.events.asObservable();
   }
 
@@ -177,6 +226,7 @@ export class Scheduler {
     const job = newJob(def, def.id ?? this.ids.uuid(), this.now());
     await this.store.createJob(job);
     const entry = this.track(job, def.schedule);
+    entry.syncedAt = this.pollRound;
     this.scheduleAt(entry, job.nextRunAt?.getTime() ?? NaN);
     this.emit('job.added', entry);
     return copyJob(job);
@@ -186,7 +236,14 @@ export class Scheduler {
    * Creates or updates a job declared in code under a stable id: unchanged, it is left alone (a
    * paused job stays paused); changed, its definition is updated and its next fire recomputed.
    */
-  async ensureJob(definition: JobDefinition & { id: string }): Promise<Job> {
+  ensureJob(definition: JobDefinition & { id: string }): Promise<Job> {
+    return this.ensureJobTry(definition, 1);
+  }
+
+  private async ensureJobTry(
+    definition: JobDefinition & { id: string },
+    tries: number,
+  ): Promise<Job> {
     const def = validateJobDefinition(definition, this.crons);
     if (!this.handlers.has(def.handlerName)) throw new HandlerNotFoundError(def.handlerName);
     const stored = await this.store.getJob(definition.id);
@@ -195,7 +252,7 @@ export class Scheduler {
         return await this.addJob(definition);
       } catch (err) {
         // Another instance declared it between our read and our write: update that one instead.
-        if (err instanceof JobAlreadyExistsError) return this.ensureJob(definition);
+        if (err instanceof JobAlreadyExistsError) return this.ensureJobTry(definition, tries);
         throw err;
       }
     }
@@ -222,6 +279,7 @@ export class Scheduler {
     }
     const entry = this.track(stored, def.schedule, true);
     const job = entry.job;
+    const expected = job.version;
     Object.assign(job, Object.fromEntries(fields.map((f) => [f, candidate[f]])), {
       runAt: candidate.runAt,
       payload: candidate.payload,
@@ -229,12 +287,17 @@ export class Scheduler {
     entry.gen++;
     this.dropQueued(entry);
     if (job.status !== 'paused') {
-      job.status = entry.busy ? job.status : 'pending';
+      // A job running (here, or in cluster mode on another instance) stays so until its run ends.
+      const running = entry.busy || (this.cluster !== undefined && job.status === 'running');
+      job.status = running ? job.status : 'pending';
       job.retryCount = 0;
       job.nextRunAt = candidate.nextRunAt;
     }
     this.touch(job);
-    await this.store.updateJob(job);
+    if (!(await this.saveJob(entry, expected))) {
+      if (tries >= CONFLICT_TRIES) throw new JobConflictError(definition.id, 'update', tries);
+      return this.ensureJobTry(definition, tries + 1);
+    }
     if (job.status !== 'paused') this.scheduleAt(entry, job.nextRunAt?.getTime() ?? NaN);
     this.emit('job.updated', entry);
     return copyJob(job);
@@ -252,45 +315,76 @@ export class Scheduler {
   }
 
   /** Stops a job from firing until resumed; a run in flight ends normally. No-op when finished. */
-  async pauseJob(id: string): Promise<void> {
-    const entry = await this.entryFor(id);
-    const job = entry.job;
-    if (job.status === 'paused' || job.status === 'completed' || job.status === 'failed') return;
-    job.status = 'paused';
-    job.nextRunAt = null;
-    entry.gen++;
-    this.dropQueued(entry);
-    entry.catchUpFrom = NaN;
-    entry.catchUpRuns = 0;
-    this.touch(job);
-    await this.store.updateJob(job);
-    this.emit('job.paused', entry);
+  pauseJob(id: string): Promise<void> {
+    return this.changeJob(id, 'pause', 'job.paused', (entry) => {
+      const job = entry.job;
+      if (job.status === 'paused' || job.status === 'completed' || job.status === 'failed') {
+        return false;
+      }
+      job.status = 'paused';
+      job.nextRunAt = null;
+      entry.gen++;
+      this.dropQueued(entry);
+      entry.catchUpFrom = NaN;
+      entry.catchUpRuns = 0;
+      return true;
+    });
   }
 
   /** Schedules a paused job again from now (a once job whose time passed runs at once). */
-  async resumeJob(id: string): Promise<void> {
-    const entry = await this.entryFor(id);
-    const job = entry.job;
-    if (job.status !== 'paused') return;
-    const next = firstFire(
-      { runAt: job.runAt?.getTime() ?? NaN, schedule: entry.schedule },
-      this.now(),
-    );
-    job.status = 'pending';
-    job.nextRunAt = Number.isFinite(next) ? new Date(next) : null;
-    entry.gen++;
-    this.touch(job);
-    await this.store.updateJob(job);
-    this.scheduleAt(entry, next);
-    this.emit('job.resumed', entry);
+  resumeJob(id: string): Promise<void> {
+    return this.changeJob(id, 'resume', 'job.resumed', (entry) => {
+      const job = entry.job;
+      if (job.status !== 'paused') return false;
+      const next = firstFire(
+        { runAt: job.runAt?.getTime() ?? NaN, schedule: entry.schedule },
+        this.now(),
+      );
+      job.status = 'pending';
+      job.nextRunAt = Number.isFinite(next) ? new Date(next) : null;
+      entry.gen++;
+      // Booked before the write lands: a write that fails (cluster: a conflict) re-reads the job,
+      // which drops this fire.
+      this.scheduleAt(entry, next);
+      return true;
+    });
+  }
+
+  /**
+   * Applies a change to a job here and writes it. In cluster mode the change is made on the job as
+   * stored now and written only if no other instance changed it meanwhile; else it is made again on
+   * what that instance wrote (a few times, then `JobConflictError`).
+   */
+  private async changeJob(
+    id: string,
+    action: string,
+    event: JobEventType,
+    change: (entry: JobEntry) => boolean,
+  ): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      const entry = await this.entryFor(id);
+      if (this.cluster !== undefined) await this.refresh(entry, true);
+      const expected = entry.job.version;
+      if (!change(entry)) return;
+      this.touch(entry.job);
+      if (await this.saveJob(entry, expected)) {
+        this.emit(event, entry);
+        return;
+      }
+      if (tries >= CONFLICT_TRIES) throw new JobConflictError(id, action, tries);
+    }
   }
 
   /** Runs a job now, outside its schedule (queued if no slot is free). */
   async triggerJob(id: string): Promise<void> {
     if (!this.started) throw new SchedulerNotStartedError('triggerJob()');
     const entry = await this.entryFor(id);
+    if (this.cluster !== undefined) await this.refresh(entry, true);
     if (entry.job.status === 'paused') throw new JobPausedError(id);
-    if (entry.busy) throw new JobRunningError(id);
+    // Cluster mode: `running` is a run on another instance (this one's runs make the entry busy).
+    if (entry.busy || (this.cluster !== undefined && entry.job.status === 'running')) {
+      throw new JobRunningError(id);
+    }
     // A fire is keyed by (job, scheduledAt, attempt): two triggers in one millisecond get two instants.
     const now = Math.max(this.now(), entry.lastTriggerAt + 1);
     entry.lastTriggerAt = now;
@@ -337,15 +431,26 @@ export class Scheduler {
     if (this.started) throw new SchedulerAlreadyStartedError();
     this.started = true;
     try {
+      await this.lease?.acquire();
       await this.load();
     } catch (err) {
       this.started = false;
-      throw new StorageUnavailableError('load its jobs at start', err);
+      await this.lease?.release();
+      throw new StorageUnavailableError(
+        this.lease ? 'take its cluster lease and load its jobs at start' : 'load its jobs at start',
+        err,
+      );
     }
     this.rearm();
     this.writeDeadline = Infinity;
     this.pruner?.start();
     this.telemetry.start();
+    if (this.lease !== undefined) {
+      this.lease.start();
+      this.schedulePoll();
+      // Runs left by instances that died while none was alive are recorded as soon as their leases expire.
+      void this.reap();
+    }
     this.options.logger.log(
       `Scheduler started: ${this.entries.size} job(s) loaded, ${this.timers.size} scheduled.`,
     );
@@ -358,6 +463,8 @@ export class Scheduler {
   async stop(): Promise<void> {
     if (!this.started) return this.whenIdle();
     this.started = false;
+    clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
     this.timer.cancel();
     this.timers.clear();
     for (let fire = this.waiting.pop(); fire; fire = this.waiting.pop()) {
@@ -385,6 +492,8 @@ export class Scheduler {
     await this.whenIdle();
     await this.pruner?.stop();
     await this.batching?.flush();
+    // Last: the lease covered the runs until their records were written.
+    await this.lease?.release();
     this.telemetry.stop();
     this.caching?.dispose();
   }
@@ -436,12 +545,435 @@ export class Scheduler {
       oldestDueLagMs: Number.isFinite(oldestDue) ? Math.max(0, now - oldestDue) : 0,
       runningNow: this.active.size,
       queuedNow: this.waiting.size,
+      ...(this.lease && this.options.cluster
+        ? {
+            cluster: {
+              instanceId: this.options.cluster.instanceId,
+              leaseId: this.lease.id,
+              leaseValid: this.lease.isValid(),
+            },
+          }
+        : {}),
     };
   }
 
   /** The clock (epoch ms); Date.now, so fake timers drive it in tests. */
   protected now(): number {
     return Date.now();
+  }
+
+  // ---- cluster mode ---------------------------------------------------------------------------
+
+  /**
+   * Writes a job changed here (its version already bumped from `expected`). Alone: an update. In
+   * cluster mode: only if the stored job is still at `expected`; false (and the entry re-read) when
+   * another instance changed it meanwhile.
+   */
+  private async saveJob(entry: JobEntry, expected: number): Promise<boolean> {
+    if (this.cluster === undefined) {
+      await this.store.updateJob(entry.job);
+      return true;
+    }
+    entry.writing++;
+    let written: boolean;
+    try {
+      written = await this.cluster.writeJobIf(entry.job, { version: expected });
+    } catch (err) {
+      entry.stale = true;
+      throw err;
+    } finally {
+      entry.writing--;
+    }
+    entry.syncedAt = this.pollRound;
+    if (!written) await this.refresh(entry, true);
+    return written;
+  }
+
+  /**
+   * Claims a fire: the job is written `running`, claimed by this instance's lease, if it is still as
+   * this instance last read it, claimed by nobody, and the lease is live (all checked by the
+   * database in one statement). Won: the run starts. Lost: another instance claimed it (or changed
+   * the job); the job is re-read.
+   */
+  private async claimThenExecute(active: ActiveRun): Promise<void> {
+    const cluster = this.cluster as ClusterStorage;
+    const lease = this.lease as ClusterLease;
+    const { fire } = active;
+    const entry = fire.entry;
+    let claimed = false;
+    let failure: unknown;
+    const leaseValid = lease.isValid();
+    if (leaseValid && fire.gen === entry.gen && !entry.removed) {
+      active.claim = lease.id;
+      entry.writing++;
+      try {
+        claimed = await cluster.writeJobIf(entry.job, {
+          version: active.expectedVersion,
+          claimedBy: null,
+          claim: active.claim,
+          lease: active.claim,
+        });
+      } catch (err) {
+        failure = err;
+      } finally {
+        entry.writing--;
+      }
+      entry.syncedAt = this.pollRound;
+    }
+    this.claiming--;
+    if (claimed && this.started && !entry.removed) {
+      // The time-out counts from here, so that the set of active runs stays in deadline order.
+      active.deadline = this.now() + this.options.jobTimeout;
+      this.active.add(active);
+      if (this.active.size === 1) this.timer.wakeAt(active.deadline);
+      this.began(active);
+      void this.tracer.runInContext(active.trace, this.execute, this, active);
+      return;
+    }
+    active.settled = true;
+    this.release(entry);
+    entry.stale = true; // the claim changed the job here; what is stored wins
+    if (claimed) {
+      // Stopped (or removed) while claiming: give the fire back.
+      void this.releaseClaim(entry, active.claim, fire.manual ? undefined : fire.at);
+    } else if (failure !== undefined) {
+      this.options.logger.error(
+        `Job "${entry.job.id}": could not claim a fire (${formatError(failure, 1000)}); trying again in ${this.options.retryDelay} ms.`,
+      );
+      // The claim may have landed with its answer lost: it is released (or found not taken).
+      void this.releaseClaim(entry, active.claim, this.now() + this.options.retryDelay);
+    } else if (leaseValid) {
+      this.counters.firesClaimedElsewhere++;
+      void this.refreshQuietly(entry);
+    }
+    // Without a valid lease nothing was written: the poll re-reads the job once the lease is back.
+    this.pump();
+    this.settledInFlight();
+  }
+
+  /** A claimed fire did not start (its run could not be recorded): claimed by nobody again. */
+  private startFailedInCluster(active: ActiveRun, err: unknown): void {
+    const { fire } = active;
+    const entry = fire.entry;
+    if (err instanceof InstanceLostError) {
+      this.options.logger.warn(
+        `Job "${entry.job.id}": the run did not start: another instance took the job over before it was recorded (lease ${active.claim} had expired).`,
+      );
+      entry.stale = true;
+      void this.refreshQuietly(entry);
+      return;
+    }
+    if (err instanceof RunAlreadyRecordedError) {
+      this.counters.firesSkipped++;
+      this.emit('run.skipped', entry);
+      void this.releaseClaim(entry, active.claim);
+    } else if (!entry.removed && !(err instanceof JobNotFoundError)) {
+      this.options.logger.error(
+        `Job "${entry.job.id}": could not record the start of a run (${formatError(err, 1000)}); trying again in ${this.options.retryDelay} ms.`,
+      );
+      void this.releaseClaim(entry, active.claim, this.now() + this.options.retryDelay);
+    }
+  }
+
+  /**
+   * Writes the job back unclaimed and `pending` (due at `dueAt` when given), if the claim is still
+   * this lease's; the write is retried until it lands. Then the fire is booked from what is stored.
+   */
+  private async releaseClaim(entry: JobEntry, claim: string, dueAt?: number): Promise<void> {
+    const cluster = this.cluster as ClusterStorage;
+    const job = copyJob(entry.job);
+    const expected = job.version;
+    if (job.status === 'running') job.status = 'pending';
+    if (dueAt !== undefined && job.status === 'pending') job.nextRunAt = new Date(dueAt);
+    this.touch(job);
+    // stop() waits for it, so that the lease is released after the claim.
+    this.inFlight++;
+    try {
+      entry.writing++;
+      let released: boolean | undefined;
+      try {
+        released = await this.writeRetried(`the release of job "${job.id}"`, () =>
+          cluster.writeJobIf(job, { version: expected, claimedBy: claim, claim: null }),
+        );
+      } finally {
+        entry.writing--;
+      }
+      if (entry.removed || released === undefined) return;
+      if (released) this.adopt(entry, job);
+      else await this.refreshQuietly(entry);
+    } finally {
+      this.settledInFlight();
+    }
+  }
+
+  /**
+   * The end of a run in cluster mode: the run record is written only while it is still `running`
+   * (fencing: if this instance's lease expired and another instance recorded the run lost, that
+   * record stands), then the job, released, only while the claim is still this run's. A job
+   * another instance changed during the run (paused, redefined) gets the run's outcome merged in.
+   */
+  private async writeEndInCluster(
+    active: ActiveRun,
+    versionBefore: number,
+    decidedNext: boolean,
+  ): Promise<void> {
+    const cluster = this.cluster as ClusterStorage;
+    const { run, fire } = active;
+    const entry = fire.entry;
+    const job = entry.job;
+    const recorded = await this.writeRetried(`the end of run ${run.id} of job "${job.id}"`, () =>
+      cluster.finishRun(run),
+    );
+    if (recorded === undefined || entry.removed) return;
+    if (!recorded) {
+      this.options.logger.warn(
+        `Job "${job.id}" run ${run.id} ended (${run.status}), but its record was not written: another instance recorded it lost (lease ${active.claim} had expired), or the job was removed. What is stored stands.`,
+      );
+      entry.stale = true;
+      await this.refreshQuietly(entry);
+      return;
+    }
+    entry.writing++;
+    try {
+      let ended = job;
+      let expected = versionBefore;
+      for (let tries = 1; tries <= CONFLICT_TRIES; tries++) {
+        const target = ended;
+        const version = expected;
+        const written = await this.writeRetried(`job "${job.id}" after run ${run.id}`, () =>
+          cluster.writeJobIf(target, { version, claimedBy: active.claim, claim: null }),
+        );
+        if (written === undefined) return;
+        if (written) {
+          if (ended !== job) this.adopt(entry, ended);
+          entry.syncedAt = this.pollRound;
+          return;
+        }
+        const stored = await this.storage.getJob(job.id);
+        if (stored === null) {
+          this.forget(entry);
+          return;
+        }
+        ended = mergeRunOutcome(stored, job, decidedNext);
+        expected = stored.version;
+        this.touch(ended);
+      }
+      this.options.logger.warn(
+        `Job "${job.id}": the outcome of run ${run.id} could not be written on the job (other instances kept changing it, or it was taken over); the job is re-read.`,
+      );
+      entry.stale = true;
+    } catch (err) {
+      entry.stale = true;
+      this.options.logger.warn(
+        `Job "${job.id}": could not write the job after run ${run.id}: ${formatError(err, 1000)}`,
+      );
+    } finally {
+      entry.writing--;
+    }
+    await this.refreshQuietly(entry);
+  }
+
+  /** Re-reads a job and holds what is stored (forgets it when removed). */
+  private async refresh(entry: JobEntry, mustExist = false): Promise<void> {
+    const stored = await this.storage.getJob(entry.job.id);
+    if (stored === null) {
+      this.forget(entry);
+      if (mustExist) throw new JobNotFoundError(entry.job.id);
+      return;
+    }
+    this.adopt(entry, stored);
+  }
+
+  private async refreshQuietly(entry: JobEntry): Promise<void> {
+    try {
+      await this.refresh(entry);
+    } catch (err) {
+      this.options.logger.warn(
+        `Job "${entry.job.id}": could not re-read it (the poll will): ${formatError(err, 1000)}`,
+      );
+    }
+  }
+
+  /**
+   * Holds a job as stored (written by another instance, or by this one): its fires queued here are
+   * dropped and its next fire is booked from the stored row (`booked` instead, when given). A run of
+   * it going on here goes on.
+   */
+  private adopt(entry: JobEntry, stored: Job, booked?: BookedFire | null): void {
+    let schedule: Schedule | null;
+    try {
+      schedule = this.scheduleOf(stored);
+    } catch (err) {
+      this.options.logger.error(
+        `Job "${stored.id}" cannot be scheduled and is skipped: ${formatError(err, 1000)}`,
+      );
+      this.forget(entry);
+      return;
+    }
+    this.track(stored, schedule, true);
+    entry.gen++;
+    this.dropQueued(entry);
+    const next = stored.nextRunAt?.getTime();
+    if (next === undefined || next > this.now()) {
+      // Not catching up on missed fires ('fire-all'); while it is, this instance keeps counting.
+      entry.catchUpFrom = NaN;
+      entry.catchUpRuns = 0;
+    }
+    entry.stale = false;
+    entry.syncedAt = this.pollRound;
+    if (booked !== undefined) {
+      if (booked !== null) this.scheduleAt(entry, booked.at, booked.attempt, booked.scheduledAt);
+      return;
+    }
+    if (next !== undefined && (stored.status === 'pending' || stored.status === 'running')) {
+      const retrying = stored.status === 'pending' && stored.retryCount > 0;
+      this.scheduleAt(entry, next, retrying ? stored.retryCount + 1 : 1);
+    }
+  }
+
+  /** The job was removed (by another instance): never fired here again. */
+  private forget(entry: JobEntry): void {
+    entry.removed = true;
+    entry.gen++;
+    this.dropQueued(entry);
+    if (this.entries.get(entry.job.id) === entry) this.entries.delete(entry.job.id);
+  }
+
+  private schedulePoll(): void {
+    const interval = this.options.cluster?.pollInterval ?? 1_000;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      void this.poll().finally(() => {
+        // Not when stop() ran meanwhile, nor when a start() after it began its own round.
+        if (this.started && this.pollTimer === undefined) this.schedulePoll();
+      });
+    }, interval);
+  }
+
+  /**
+   * Reads every job and takes in what other instances did: jobs added, changed (a new version), and
+   * removed. An entry with a run or a write going on here, or changed here during this round, is left
+   * for the next round.
+   */
+  private async poll(): Promise<void> {
+    const round = ++this.pollRound;
+    let jobs: Job[];
+    try {
+      const limit = this.options.cluster?.leaseTtl ?? 30_000;
+      jobs = await withTimeout(this.storage.listJobs(), limit, 'reading the jobs');
+      this.pollFailures = 0;
+    } catch (err) {
+      this.pollFailures++;
+      if (this.pollFailures === 1 || this.pollFailures % 30 === 0) {
+        this.options.logger.warn(
+          `Cluster: could not read the jobs (${this.pollFailures} time(s) in a row): ${formatError(err, 1000)}`,
+        );
+      }
+      return;
+    }
+    if (!this.started) return;
+    const listed = new Set<string>();
+    for (const job of jobs) {
+      listed.add(job.id);
+      const entry = this.entries.get(job.id);
+      if (entry === undefined) {
+        let schedule: Schedule | null;
+        try {
+          schedule = this.scheduleOf(job);
+        } catch {
+          continue; // logged when this instance loaded it, or by the instance that added it
+        }
+        this.adopt(this.track(job, schedule), job);
+        continue;
+      }
+      if (!this.settledHere(entry, round)) continue;
+      if (entry.stale || entry.job.version !== job.version) this.adopt(entry, job);
+    }
+    for (const entry of this.entries.values()) {
+      if (!listed.has(entry.job.id) && this.settledHere(entry, round)) this.forget(entry);
+    }
+  }
+
+  /** No run, no write of the entry going on here, and no change here during poll round `round`. */
+  private settledHere(entry: JobEntry, round: number): boolean {
+    return !entry.busy && entry.writing === 0 && entry.syncedAt < round;
+  }
+
+  /**
+   * After each renewal of this instance's lease: leases that expired (by the database's clock) are
+   * removed, and the runs of their jobs are recorded failed (`InstanceLostError`).
+   */
+  private async reap(): Promise<void> {
+    const cluster = this.cluster;
+    if (cluster === undefined || !this.started) return;
+    let orphans: OrphanedJob[];
+    try {
+      orphans = await cluster.findOrphanedJobs();
+    } catch (err) {
+      this.options.logger.warn(
+        `Cluster: could not look for runs of lost instances: ${formatError(err, 1000)}`,
+      );
+      return;
+    }
+    for (const orphan of orphans) {
+      try {
+        await this.recoverOrphan(orphan);
+      } catch (err) {
+        this.options.logger.warn(
+          `Cluster: could not recover job "${orphan.jobId}" of lost lease ${orphan.claimedBy}: ${formatError(err, 1000)}`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Recovers a job claimed by a lost lease: (1) this instance takes the claim over (one conditional
+   * write: if it was still the lost lease's), so no other instance starts it and no late write of
+   * the lost one lands; (2) its runs still `running` are recorded failed; (3) the job is released,
+   * going on per its retry policy. An instance dying in between leaves the job claimed by its own
+   * lease, recovered in turn.
+   */
+  private async recoverOrphan(orphan: OrphanedJob): Promise<void> {
+    const cluster = this.cluster as ClusterStorage;
+    const lease = (this.lease as ClusterLease).id;
+    const job = await this.storage.getJob(orphan.jobId);
+    if (job === null) return;
+    const taken = copyJob(job);
+    this.touch(taken);
+    const claimed = await cluster.writeJobIf(taken, {
+      version: job.version,
+      claimedBy: orphan.claimedBy,
+      claim: lease,
+      lease,
+    });
+    if (!claimed) return; // recovered by another instance, or changed meanwhile
+    const now = this.now();
+    const error = new InstanceLostError(job.id, orphan.claimedBy, lease);
+    let lost: Run | undefined;
+    const recorded: Run[] = [];
+    for (const run of await this.storage.getRuns(job.id, 10)) {
+      if (run.status !== 'running') continue;
+      run.status = 'failed';
+      run.endAt = new Date(now);
+      run.duration = Math.max(0, now - run.startAt.getTime());
+      run.error = formatError(error, this.options.maxOutputSize);
+      lost ??= run; // newest first
+      if (await cluster.finishRun(run)) recorded.push(run);
+    }
+    const schedule = this.scheduleOf(taken);
+    const booked = applyLostRun(taken, schedule, lost, now);
+    const expected = taken.version;
+    this.touch(taken, now);
+    const released = await this.writeRetried(`the recovery of job "${job.id}"`, () =>
+      cluster.writeJobIf(taken, { version: expected, claimedBy: lease, claim: null }),
+    );
+    if (!released) return;
+    const entry = this.entries.get(job.id) ?? this.track(copyJob(taken), schedule);
+    this.adopt(entry, taken, booked);
+    this.options.logger.warn(
+      `Job "${job.id}": lease ${orphan.claimedBy ?? '(none)'} was lost with ${lost ? `run ${lost.id} going on; it is recorded failed and the job goes on per its retry policy` : 'no run recorded; the job is scheduled again'}.`,
+    );
+    for (const run of recorded) this.emit('run.failed', entry, run, run.error);
   }
 
   // ---- loading --------------------------------------------------------------------------------
@@ -461,11 +993,14 @@ export class Scheduler {
         );
         continue;
       }
-      if (job.status === 'running') {
+      entry.syncedAt = this.pollRound;
+      // Cluster mode: a `running` job runs on another instance (or on a dead one, until its lease
+      // expires); its fires are skipped meanwhile, so they are booked too.
+      if (job.status === 'running' && this.cluster === undefined) {
         const lost = await this.recover(entry, now);
         if (lost !== undefined) continue; // recover() scheduled what comes next
       }
-      if (job.status !== 'pending') continue;
+      if (job.status !== 'pending' && !(job.status === 'running' && this.cluster)) continue;
       const due =
         job.nextRunAt?.getTime() ??
         firstFire({ runAt: job.runAt?.getTime() ?? NaN, schedule: entry.schedule }, now);
@@ -492,25 +1027,10 @@ export class Scheduler {
       await this.store.updateRun(run);
       lost ??= run; // newest first
     }
-    job.status = 'pending';
-    if (lost !== undefined) {
-      job.lastResult = lost.error;
-      const scheduledAt = lost.scheduledAt.getTime();
-      if (job.retryCount < job.maxRetry) {
-        job.retryCount++;
-        job.nextRunAt = this.clockDate(now);
-        this.scheduleAt(entry, now, lost.attempt + 1, scheduledAt);
-      } else if (job.type === 'once') {
-        job.status = 'failed';
-        job.nextRunAt = null;
-      } else {
-        job.retryCount = 0;
-        const next =
-          entry.schedule?.next(Math.max(scheduledAt, (job.nextRunAt?.getTime() ?? now) - 1)) ??
-          null;
-        job.nextRunAt = next === null ? null : this.fireDate(next);
-        if (next !== null) this.scheduleAt(entry, next);
-      }
+    const booked = applyLostRun(job, entry.schedule, lost, now);
+    // Without a lost run, load() books the job's next fire.
+    if (lost !== undefined && booked !== null) {
+      this.scheduleAt(entry, booked.at, booked.attempt, booked.scheduledAt);
     }
     this.touch(job);
     await this.store.updateJob(job);
@@ -564,6 +1084,9 @@ export class Scheduler {
       lastTriggerAt: 0,
       catchUpFrom: NaN,
       catchUpRuns: 0,
+      writing: 0,
+      syncedAt: 0,
+      stale: false,
     };
     this.entries.set(job.id, entry);
     return entry;
@@ -631,7 +1154,11 @@ export class Scheduler {
         entry.catchUpFrom = NaN;
       }
     }
-    if (entry.busy) {
+    // Cluster mode: an instance without the job's handler leaves it to those that have it (a
+    // rolling deployment), and `running` is a run on another instance (as last read; a stale read is
+    // corrected by the claim, which checks the stored row).
+    if (this.cluster !== undefined && !this.handlers.has(entry.job.handlerName)) return;
+    if (entry.busy || (this.cluster !== undefined && entry.job.status === 'running')) {
       this.counters.firesSkipped++;
       this.emit('run.skipped', entry);
       return;
@@ -690,7 +1217,7 @@ export class Scheduler {
   }
 
   private offer(fire: Fire): void {
-    if (this.active.size < this.options.concurrentRuns) {
+    if (this.active.size + this.claiming < this.options.concurrentRuns) {
       this.startRun(fire);
     } else {
       fire.entry.queued = fire;
@@ -712,7 +1239,7 @@ export class Scheduler {
   private pump(): void {
     while (
       this.started &&
-      this.active.size < this.options.concurrentRuns &&
+      this.active.size + this.claiming < this.options.concurrentRuns &&
       this.waiting.size > 0
     ) {
       const fire = this.waiting.pop() as Fire;
@@ -748,6 +1275,7 @@ export class Scheduler {
       scheduledAt: this.fireDate(fire.scheduledAt),
       createdAt: this.clockDate(now),
     };
+    const expectedVersion = job.version;
     if (job.status !== 'paused') job.status = 'running';
     job.lastRunAt = run.startAt;
     this.touch(job, now);
@@ -760,15 +1288,28 @@ export class Scheduler {
       settled: false,
       aborted: false,
       trace: UNTRACED,
+      expectedVersion,
+      claim: '',
     };
-    active.trace = this.tracer.startRun(job, fire.link, run);
-    run.traceId = this.tracer.traceId(active.trace);
-    this.active.add(active);
     this.inFlight++;
-    this.counters.runsStarted++;
+    if (this.cluster !== undefined) {
+      this.claiming++;
+      void this.claimThenExecute(active);
+      return;
+    }
+    this.active.add(active);
     if (this.active.size === 1) this.timer.wakeAt(active.deadline);
-    this.emit('run.started', fire.entry, run);
+    this.began(active);
     void this.tracer.runInContext(active.trace, this.execute, this, active);
+  }
+
+  /** The run starts: its span, its count, its event. */
+  private began(active: ActiveRun): void {
+    const { fire, run } = active;
+    active.trace = this.tracer.startRun(fire.entry.job, fire.link, run);
+    run.traceId = this.tracer.traceId(active.trace);
+    this.counters.runsStarted++;
+    this.emit('run.started', fire.entry, run);
   }
 
   /** Records the start, then calls the handler; its settling (or the time-out) ends the run. */
@@ -776,8 +1317,18 @@ export class Scheduler {
     const { fire, run } = active;
     const job = fire.entry.job;
     try {
-      if (!fire.entry.removed) await this.store.updateJob(job);
-      await this.store.createRun(run);
+      if (this.cluster !== undefined) {
+        // The claim wrote the job; the run is stored only while the claim is this instance's.
+        if (!(await this.cluster.createClaimedRun(run, active.claim))) {
+          return this.startFailed(
+            active,
+            new InstanceLostError(job.id, active.claim, 'this instance'),
+          );
+        }
+      } else {
+        if (!fire.entry.removed) await this.store.updateJob(job);
+        await this.store.createRun(run);
+      }
     } catch (err) {
       return this.startFailed(active, err);
     }
@@ -816,7 +1367,9 @@ export class Scheduler {
       durationMs: 0,
       error: skipped ? undefined : err,
     });
-    if (skipped) {
+    if (this.cluster !== undefined) {
+      this.startFailedInCluster(active, err);
+    } else if (skipped) {
       // This fire was recorded already (by another instance, or a trigger in the same millisecond).
       // The job was written `running` just before: write it back.
       this.counters.firesSkipped++;
@@ -889,6 +1442,8 @@ export class Scheduler {
       this.counters.runsFailed++;
       job.lastResult = run.error;
     }
+    const versionBefore = job.version;
+    const nextBefore = job.nextRunAt?.getTime() ?? null;
     const paused = job.status === 'paused';
     if (ok) {
       job.retryCount = 0;
@@ -919,21 +1474,11 @@ export class Scheduler {
     else if (job.status === 'running') job.status = 'pending';
     this.touch(job, now);
     // The record of a run is never dropped: a failing write is retried until it lands.
-    try {
-      await this.store.updateRun(run);
-    } catch (err) {
-      await this.retryWrite(err, `the end of run ${run.id} of job "${job.id}"`, () =>
-        this.store.updateRun(run),
-      );
-    }
-    if (!entry.removed) {
-      try {
-        await this.store.updateJob(job);
-      } catch (err) {
-        await this.retryWrite(err, `job "${job.id}" after run ${run.id}`, () =>
-          this.store.updateJob(job),
-        );
-      }
+    if (this.cluster !== undefined) {
+      const decidedNext = (job.nextRunAt?.getTime() ?? null) !== nextBefore;
+      await this.writeEndInCluster(active, versionBefore, decidedNext);
+    } else {
+      await this.writeEnd(active);
     }
     this.tracer.endRun(active.trace, {
       status: ok ? 'success' : 'failed',
@@ -949,6 +1494,28 @@ export class Scheduler {
     }
     this.emit(event, entry, run, ok ? undefined : run.error);
     this.settledInFlight();
+  }
+
+  /** Writes the run's end, then the job (each retried until it lands). */
+  private async writeEnd(active: ActiveRun): Promise<void> {
+    const { run, fire } = active;
+    const entry = fire.entry;
+    const job = entry.job;
+    try {
+      await this.store.updateRun(run);
+    } catch (err) {
+      await this.retryWrite(err, `the end of run ${run.id} of job "${job.id}"`, () =>
+        this.store.updateRun(run),
+      );
+    }
+    if (entry.removed) return;
+    try {
+      await this.store.updateJob(job);
+    } catch (err) {
+      await this.retryWrite(err, `job "${job.id}" after run ${run.id}`, () =>
+        this.store.updateJob(job),
+      );
+    }
   }
 
   private finishOnce(job: Job, status: 'completed' | 'failed'): void {
@@ -975,11 +1542,11 @@ export class Scheduler {
    * Retries a failed record write with backoff (100 ms doubling to 10 s) until it lands. Gives up
    * only when the record's job was removed, the storage was closed, or stop() ran out of time.
    */
-  private async retryWrite(
+  private async retryWrite<T>(
     error: unknown,
     what: string,
-    write: () => Promise<void>,
-  ): Promise<void> {
+    write: () => Promise<T>,
+  ): Promise<T | undefined> {
     let delay = 100;
     for (let attempt = 1; ; attempt++) {
       if (error instanceof JobNotFoundError) return;
@@ -1001,6 +1568,15 @@ export class Scheduler {
       } catch (err) {
         error = err;
       }
+    }
+  }
+
+  /** A write whose failure is retried with `retryWrite`; undefined when it was given up. */
+  private async writeRetried<T>(what: string, write: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await write();
+    } catch (err) {
+      return this.retryWrite(err, what, write);
     }
   }
 
@@ -1048,6 +1624,9 @@ export class Scheduler {
     });
   }
 }
+
+/** Tries of a change to a job that other instances keep changing at the same moment. */
+const CONFLICT_TRIES = 5;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (

@@ -18,3 +18,5 @@ export * from './request-scoped-job-handler.error.js';
 export * from './duplicate-job-module.error.js';
 export * from './run-already-recorded.error.js';
 export * from './storage-unavailable.error.js';
+export * from './instance-lost.error.js';
+export * from './job-conflict.error.js';

@@ -13,6 +13,8 @@ export interface SchedulerCounters {
   firesSkipped: number;
   /** Missed fires (downtime, a clock jump) not run, per the jobs' `misfirePolicy`. */
   firesMissed: number;
+  /** Cluster mode: fires this instance found claimed by another instance (run there, not here). */
+  firesClaimedElsewhere: number;
   /** Handlers running now. */
   runningNow: number;
   /** Runs due and waiting for a free slot. */

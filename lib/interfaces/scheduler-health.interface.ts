@@ -12,4 +12,12 @@ export interface SchedulerHealth {
   runningNow: number;
   /** Due fires waiting for a slot. */
   queuedNow: number;
+  /** Cluster mode: this instance's lease. */
+  cluster?: {
+    instanceId: string;
+    /** The lease id now held (`<instanceId>#<random>`). */
+    leaseId: string;
+    /** Renewed within `leaseTtl`: the instance may start runs. */
+    leaseValid: boolean;
+  };
 }

@@ -41,6 +41,32 @@ export interface SchedulerOptions {
   historyRetention?: HistoryRetentionOptions | null;
   /** Traces runs and batch flushes. Default: `createJobTracer()` (OpenTelemetry when installed). */
   tracer?: JobTracer;
+  /**
+   * Several instances (processes, hosts) on one database: each fire runs once across them. Needs a
+   * storage that can claim fires atomically (`TypeOrmStorage` on PostgreSQL, MySQL or MariaDB).
+   * `true` takes the defaults. Off by default.
+   */
+  cluster?: boolean | ClusterOptions | null;
+}
+
+/** Cluster mode's settings (`cluster: true` takes all the defaults). */
+export interface ClusterOptions {
+  /** This instance's name in the lease table; unique per running instance. Default `<hostname>-<pid>`. */
+  instanceId?: string;
+  /** A lease not renewed for this long (database clock) is lost: its runs are recorded failed. Default `'30s'`. */
+  leaseTtl?: Duration;
+  /** How often the lease is renewed (and leases that expired are looked for). Default `'10s'`. */
+  heartbeatInterval?: Duration;
+  /** How often jobs added, changed or removed by other instances are read. Default `'1s'`. */
+  pollInterval?: Duration;
+}
+
+/** `ClusterOptions` validated, durations in milliseconds. */
+export interface NormalizedClusterOptions {
+  instanceId: string;
+  leaseTtl: number;
+  heartbeatInterval: number;
+  pollInterval: number;
 }
 
 /** How much run history to keep; at least one of `maxRunsPerJob` and `maxAge`. */
@@ -84,4 +110,6 @@ export interface NormalizedSchedulerOptions {
   historyRetention: NormalizedHistoryRetention | null;
   /** The tracer given, or undefined for the default (OpenTelemetry when its API is installed). */
   tracer: JobTracer | undefined;
+  /** `null` when this instance runs alone. */
+  cluster: NormalizedClusterOptions | null;
 }

@@ -1,2 +1,3 @@
 export * from './job-storage.js';
 export * from './memory/index.js';
+export * from './cluster-storage.js';

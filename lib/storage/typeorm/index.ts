@@ -4,6 +4,7 @@ export type { TypeOrmStorageOptions } from './typeorm-storage-options.interface.
 export {
   DEFAULT_JOB_TABLE_NAME,
   DEFAULT_RUN_TABLE_NAME,
+  DEFAULT_LEASE_TABLE_NAME,
   type JobTableNameOptions,
   type JobTableNames,
 } from './job-table-names.js';
@@ -18,6 +19,11 @@ export {
   type RunEntitySchemaOptions,
   type RunRow,
 } from './run.entity-schema.js';
+export {
+  createLeaseEntitySchema,
+  type LeaseEntitySchemaOptions,
+  type LeaseRow,
+} from './lease.entity-schema.js';
 export {
   createJobSchedulerEntitySchemas,
   type JobSchedulerEntitySchemasOptions,

@@ -8,9 +8,16 @@ export interface Statement {
   params: unknown[];
 }
 
-/** The written columns (all but the auto-increment `seq`). */
-export const JOB_WRITE_COLUMNS: readonly ColumnSpec[] = JOB_COLUMNS.filter((c) => c.kind !== 'seq');
-export const RUN_WRITE_COLUMNS: readonly ColumnSpec[] = RUN_COLUMNS.filter((c) => c.kind !== 'seq');
+/** Whether the ordinary writes and reads of records carry a column (not `seq`, not internal). */
+const isRecordColumn = (c: ColumnSpec): boolean => c.kind !== 'seq' && c.internal !== true;
+
+/**
+ * The written columns: all but the auto-increment `seq` and the internal ones (the jobs table's
+ * `claimed_by`, which only the `ClusterStorage` methods write: an insert leaves it NULL, an update
+ * leaves it as it is).
+ */
+export const JOB_WRITE_COLUMNS: readonly ColumnSpec[] = JOB_COLUMNS.filter(isRecordColumn);
+export const RUN_WRITE_COLUMNS: readonly ColumnSpec[] = RUN_COLUMNS.filter(isRecordColumn);
 
 /**
  * Text bytes one batch statement may carry (estimated as 3 bytes per UTF-16 unit), beside the
@@ -27,7 +34,7 @@ export const MAX_STATEMENT_TEXT_BYTES: Readonly<Record<SqlDialect, number>> = Ob
 });
 
 /** Collects parameters and writes their placeholders (`$n` on PostgreSQL, `?` elsewhere). */
-class Params {
+export class Params {
   readonly values: unknown[] = [];
 
   constructor(private readonly dialect: SqlDialect) {}
@@ -358,10 +365,13 @@ export class JobSql {
     return columns.map((c) => this.q(c.name)).join(', ');
   }
 
-  /** Selected columns; MySQL instants as text, read as UTC whatever mysql2's `timezone`. */
+  /**
+   * Selected columns (never `seq` nor the internal ones); MySQL instants as text, read as UTC
+   * whatever mysql2's `timezone`.
+   */
   private selectList(columns: readonly ColumnSpec[]): string {
     return columns
-      .filter((c) => c.kind !== 'seq')
+      .filter(isRecordColumn)
       .map((c) =>
         this.dialect === 'mysql' && c.kind === 'instant'
           ? `CAST(${this.q(c.name)} AS CHAR) AS ${this.q(c.name)}`

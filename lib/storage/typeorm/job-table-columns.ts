@@ -27,10 +27,19 @@ export interface ColumnSpec {
   readonly kind: ColumnKind;
   readonly length?: number;
   readonly nullable?: boolean;
+  /**
+   * Kept by the storage itself, outside the `Job` / `Run` records: in the tables (entity schemas,
+   * table creation, the migration) but never written by the ordinary writes nor selected into a
+   * record (e.g. the jobs table's `claimed_by`, written only by `ClusterStorage` methods).
+   */
+  readonly internal?: boolean;
 }
 
 /** The longest job id, run id and trace id (the `Job.id` contract: at most 64 characters). */
 export const ID_LENGTH = 64;
+
+/** The longest lease id and instance id (`ClusterStorage`: `<instanceId>#<random>`). */
+export const LEASE_ID_LENGTH = 128;
 
 /** The columns of the jobs table, in table order. */
 export const JOB_COLUMNS: readonly ColumnSpec[] = Object.freeze([
@@ -56,6 +65,15 @@ export const JOB_COLUMNS: readonly ColumnSpec[] = Object.freeze([
   { name: 'version', property: 'version', kind: 'int' },
   { name: 'created_at', property: 'createdAt', kind: 'instant' },
   { name: 'updated_at', property: 'updatedAt', kind: 'instant' },
+  // Cluster mode: the lease id of the instance running the job (NULL: unclaimed). Not a Job field.
+  {
+    name: 'claimed_by',
+    property: 'claimedBy',
+    kind: 'varchar',
+    length: LEASE_ID_LENGTH,
+    nullable: true,
+    internal: true,
+  },
 ] satisfies ColumnSpec[]);
 
 /** The columns of the run history table, in table order. */
@@ -73,6 +91,18 @@ export const RUN_COLUMNS: readonly ColumnSpec[] = Object.freeze([
   { name: 'attempt', property: 'attempt', kind: 'int' },
   { name: 'scheduled_at', property: 'scheduledAt', kind: 'instant' },
   { name: 'created_at', property: 'createdAt', kind: 'instant' },
+] satisfies ColumnSpec[]);
+
+/**
+ * The columns of the lease table (cluster mode: one row per running instance). Instants are epoch
+ * milliseconds by the database's clock, compared only with that clock.
+ */
+export const LEASE_COLUMNS: readonly ColumnSpec[] = Object.freeze([
+  { name: 'seq', property: 'seq', kind: 'seq' },
+  { name: 'id', property: 'id', kind: 'varchar', length: LEASE_ID_LENGTH },
+  { name: 'instance_id', property: 'instanceId', kind: 'varchar', length: LEASE_ID_LENGTH },
+  { name: 'acquired_at_ms', property: 'acquiredAt', kind: 'bigint' },
+  { name: 'expires_at_ms', property: 'expiresAt', kind: 'bigint' },
 ] satisfies ColumnSpec[]);
 
 /** A column's type in one dialect, in TypeORM's terms. */

@@ -5,11 +5,14 @@ import { MAX_IDENTIFIER_LENGTH, type SqlDialect } from './typeorm-dialect.js';
 export const DEFAULT_JOB_TABLE_NAME = 'jobs';
 /** The default name of the run history table (before `tablePrefix`). */
 export const DEFAULT_RUN_TABLE_NAME = 'job_runs';
+/** The default name of the lease table of cluster mode (before `tablePrefix`). */
+export const DEFAULT_LEASE_TABLE_NAME = 'job_leases';
 
-/** The names of the two tables, and of the keys and indexes derived from them. */
+/** The names of the three tables, and of the keys and indexes derived from them. */
 export interface JobTableNames {
   jobTable: string;
   runTable: string;
+  leaseTable: string;
 }
 
 /** Which tables to use: the options that name them. */
@@ -17,6 +20,7 @@ export interface JobTableNameOptions {
   tablePrefix?: string;
   jobTableName?: string;
   runTableName?: string;
+  leaseTableName?: string;
 }
 
 /**
@@ -30,6 +34,7 @@ export const KEY_SUFFIXES = Object.freeze({
   fireKey: '_fire_key',
   jobStartIndex: '_job_start_idx',
   startIndex: '_start_idx',
+  claimIndex: '_claim_idx',
 });
 
 const LONGEST_SUFFIX = Math.max(...Object.values(KEY_SUFFIXES).map((suffix) => suffix.length));
@@ -59,24 +64,15 @@ export function resolveJobTableNames(
       'a string of letters, digits and "_" (or "" for none), e.g. "myapp_"',
     );
   }
-  const jobTable = checkName(
-    options.jobTableName === undefined ? 'tablePrefix' : 'jobTableName',
-    options.jobTableName === undefined
-      ? `${prefix}${DEFAULT_JOB_TABLE_NAME}`
-      : options.jobTableName,
-    options.jobTableName === undefined ? prefix : undefined,
-    max,
-    where,
-  );
-  const runTable = checkName(
-    options.runTableName === undefined ? 'tablePrefix' : 'runTableName',
-    options.runTableName === undefined
-      ? `${prefix}${DEFAULT_RUN_TABLE_NAME}`
-      : options.runTableName,
-    options.runTableName === undefined ? prefix : undefined,
-    max,
-    where,
-  );
+  const name = (option: keyof JobTableNameOptions, fallback: string): string => {
+    const given = options[option];
+    return given === undefined
+      ? checkName('tablePrefix', `${prefix}${fallback}`, prefix, max, where)
+      : checkName(option, given, undefined, max, where);
+  };
+  const jobTable = name('jobTableName', DEFAULT_JOB_TABLE_NAME);
+  const runTable = name('runTableName', DEFAULT_RUN_TABLE_NAME);
+  const leaseTable = name('leaseTableName', DEFAULT_LEASE_TABLE_NAME);
   if (jobTable.toLowerCase() === runTable.toLowerCase()) {
     throw new InvalidOptionsError(
       options.runTableName === undefined ? 'jobTableName' : 'runTableName',
@@ -84,7 +80,20 @@ export function resolveJobTableNames(
       `a run table name other than the job table name ("${jobTable}"), ignoring case`,
     );
   }
-  return { jobTable, runTable };
+  for (const [other, otherName, otherOption] of [
+    ['job', jobTable, 'jobTableName'],
+    ['run', runTable, 'runTableName'],
+  ] as const) {
+    if (leaseTable.toLowerCase() === otherName.toLowerCase()) {
+      // A default lease name can only clash with a name given explicitly: report that one.
+      throw new InvalidOptionsError(
+        options.leaseTableName === undefined ? otherOption : 'leaseTableName',
+        leaseTable,
+        `a lease table name other than the ${other} table name ("${otherName}"), ignoring case`,
+      );
+    }
+  }
+  return { jobTable, runTable, leaseTable };
 }
 
 /**
@@ -137,6 +146,7 @@ export function jobKeyNames(jobTable: string) {
     primaryKey: `${jobTable}${KEY_SUFFIXES.primaryKey}`,
     idKey: `${jobTable}${KEY_SUFFIXES.idKey}`,
     dueIndex: `${jobTable}${KEY_SUFFIXES.dueIndex}`,
+    claimIndex: `${jobTable}${KEY_SUFFIXES.claimIndex}`,
   };
 }
 
@@ -148,5 +158,13 @@ export function runKeyNames(runTable: string) {
     fireKey: `${runTable}${KEY_SUFFIXES.fireKey}`,
     jobStartIndex: `${runTable}${KEY_SUFFIXES.jobStartIndex}`,
     startIndex: `${runTable}${KEY_SUFFIXES.startIndex}`,
+  };
+}
+
+/** The key names of the lease table. */
+export function leaseKeyNames(leaseTable: string) {
+  return {
+    primaryKey: `${leaseTable}${KEY_SUFFIXES.primaryKey}`,
+    idKey: `${leaseTable}${KEY_SUFFIXES.idKey}`,
   };
 }

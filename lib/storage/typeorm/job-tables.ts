@@ -1,6 +1,12 @@
 import { Table, TableIndex, type QueryRunner } from 'typeorm';
-import { JOB_COLUMNS, RUN_COLUMNS, columnType, type ColumnSpec } from './job-table-columns.js';
-import { jobKeyNames, runKeyNames, type JobTableNames } from './job-table-names.js';
+import {
+  JOB_COLUMNS,
+  LEASE_COLUMNS,
+  RUN_COLUMNS,
+  columnType,
+  type ColumnSpec,
+} from './job-table-columns.js';
+import { jobKeyNames, leaseKeyNames, runKeyNames, type JobTableNames } from './job-table-names.js';
 import type { SqlDialect } from './typeorm-dialect.js';
 
 /** An index of one of the tables, by database column names. */
@@ -11,14 +17,16 @@ export interface IndexSpec {
 }
 
 /**
- * The indexes of the jobs table: the unique job id (the primary key is the insertion sequence), and
- * the due-jobs query `WHERE status = ? ORDER BY next_run_at`.
+ * The indexes of the jobs table: the unique job id (the primary key is the insertion sequence), the
+ * due-jobs query `WHERE status = ? ORDER BY next_run_at`, and the claimed jobs (cluster mode's
+ * search for jobs claimed by dead instances, `WHERE claimed_by IS NOT NULL`).
  */
 export function jobIndexes(jobTable: string): IndexSpec[] {
   const keys = jobKeyNames(jobTable);
   return [
     { name: keys.idKey, columns: ['id'], unique: true },
     { name: keys.dueIndex, columns: ['status', 'next_run_at'], unique: false },
+    { name: keys.claimIndex, columns: ['claimed_by'], unique: false },
   ];
 }
 
@@ -35,6 +43,11 @@ export function runIndexes(runTable: string): IndexSpec[] {
     { name: keys.jobStartIndex, columns: ['job_id', 'start_at', 'seq'], unique: false },
     { name: keys.startIndex, columns: ['start_at'], unique: false },
   ];
+}
+
+/** The index of the lease table (cluster mode): the unique lease id. */
+export function leaseIndexes(leaseTable: string): IndexSpec[] {
+  return [{ name: leaseKeyNames(leaseTable).idKey, columns: ['id'], unique: true }];
 }
 
 /** The jobs table as TypeORM's schema API describes it. */
@@ -56,6 +69,18 @@ export function buildRunTable(names: JobTableNames, dialect: SqlDialect, schema?
     RUN_COLUMNS,
     runIndexes(names.runTable),
     runKeyNames(names.runTable).primaryKey,
+    dialect,
+    schema,
+  );
+}
+
+/** The lease table (cluster mode) as TypeORM's schema API describes it. */
+export function buildLeaseTable(names: JobTableNames, dialect: SqlDialect, schema?: string): Table {
+  return buildTable(
+    names.leaseTable,
+    LEASE_COLUMNS,
+    leaseIndexes(names.leaseTable),
+    leaseKeyNames(names.leaseTable).primaryKey,
     dialect,
     schema,
   );
@@ -104,9 +129,10 @@ function buildTable(
 }
 
 /**
- * Creates the tables and their indexes where missing, through the QueryRunner schema API (never
- * `synchronize`). Idempotent, and safe when several processes race: a table or index that another
- * process created meanwhile ("already exists") is accepted.
+ * Creates the tables, their columns and their indexes where missing, through the QueryRunner schema
+ * API (never `synchronize`). Idempotent, and safe when several processes race: a table, column or
+ * index that another process created meanwhile ("already exists") is accepted. A column missing from
+ * an existing table (one added by a later version, e.g. `claimed_by`) is added.
  */
 export async function ensureJobTables(
   queryRunner: QueryRunner,
@@ -116,9 +142,10 @@ export async function ensureJobTables(
 ): Promise<void> {
   await ensureTable(queryRunner, buildJobTable(names, dialect, schema));
   await ensureTable(queryRunner, buildRunTable(names, dialect, schema));
+  await ensureTable(queryRunner, buildLeaseTable(names, dialect, schema));
 }
 
-/** Drops both tables (and so their indexes) when they exist. */
+/** Drops the three tables (and so their indexes) when they exist. */
 export async function dropJobTables(
   queryRunner: QueryRunner,
   names: JobTableNames,
@@ -127,6 +154,7 @@ export async function dropJobTables(
   const qualify = (name: string): string => (schema ? `${schema}.${name}` : name);
   await queryRunner.dropTable(qualify(names.runTable), true);
   await queryRunner.dropTable(qualify(names.jobTable), true);
+  await queryRunner.dropTable(qualify(names.leaseTable), true);
 }
 
 async function ensureTable(queryRunner: QueryRunner, table: Table): Promise<void> {
@@ -139,9 +167,19 @@ async function ensureTable(queryRunner: QueryRunner, table: Table): Promise<void
       if (!(await queryRunner.hasTable(table))) throw error;
     }
   }
-  // The table exists: add any index it lacks (one left out by a crash, or still being created by
-  // another process).
-  const existing = await queryRunner.getTable(table.name);
+  // The table exists: add any column it lacks (a table made by an earlier version), then any index
+  // it lacks (one left out by a crash, or still being created by another process).
+  let existing = await queryRunner.getTable(table.name);
+  for (const column of table.columns) {
+    if (!existing || existing.findColumnByName(column.name)) continue;
+    try {
+      await queryRunner.addColumn(existing, column.clone());
+    } catch (error) {
+      const again = await queryRunner.getTable(table.name);
+      if (!again?.findColumnByName(column.name)) throw error;
+    }
+    existing = await queryRunner.getTable(table.name);
+  }
   for (const index of table.indices) {
     if (existing?.indices.some((found) => found.name === index.name)) continue;
     try {

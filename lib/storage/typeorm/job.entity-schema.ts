@@ -33,6 +33,8 @@ export interface JobRow {
   version: number;
   createdAt: Date | number;
   updatedAt: Date | number;
+  /** Cluster mode: the lease id of the instance running the job; `null` when unclaimed. */
+  claimedBy: string | null;
 }
 
 /** What `createJobEntitySchema` takes. */

@@ -7,12 +7,20 @@ import { JobNotFoundError } from '../../errors/job-not-found.error.js';
 import { StorageClosedError } from '../../errors/storage-closed.error.js';
 import type { Job, JobStatus } from '../../interfaces/job.interface.js';
 import type { Run } from '../../interfaces/run.interface.js';
+import { checkJobWriteCondition, checkLeaseId, checkTtl } from '../cluster-arguments.js';
+import type {
+  ClusterStorage,
+  JobWriteCondition,
+  LeaseRecord,
+  OrphanedJob,
+} from '../cluster-storage.js';
 import {
   JobStorage,
   type BatchStorage,
   type PrunableStorage,
   type RunPruneCriteria,
 } from '../job-storage.js';
+import { ClusterSql, SQLITE_CLUSTER_REASON, toLeaseRecord, toOrphanedJob } from './cluster-sql.js';
 import { JobRowCodec, type DbRow } from './job-row-codec.js';
 import { JOB_WRITE_COLUMNS, JobSql, RUN_WRITE_COLUMNS, type Statement } from './job-sql.js';
 import { resolveJobTableNames } from './job-table-names.js';
@@ -24,6 +32,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'tablePrefix',
   'jobTableName',
   'runTableName',
+  'leaseTableName',
   'createTables',
 ]);
 
@@ -37,10 +46,11 @@ interface QueryResultLike {
  * Jobs and run history in SQL tables, on an app's TypeORM `DataSource` (PostgreSQL, MySQL/MariaDB or
  * SQLite through better-sqlite3): the seed's GORM storage.
  *
- * - Tables: `jobs` and `job_runs` by default (`tablePrefix` goes before those; `jobTableName` /
- *   `runTableName` are used as given). They are created with their indexes on first use when missing
- *   (`createTables`, default true), through TypeORM's QueryRunner schema API, never `synchronize`;
- *   `createJobTablesMigration` and the entity schema factories describe the same tables.
+ * - Tables: `jobs`, `job_runs` and `job_leases` (cluster mode) by default (`tablePrefix` goes before
+ *   those; `jobTableName` / `runTableName` / `leaseTableName` are used as given). They are created
+ *   with their indexes on first use when missing (`createTables`, default true), through TypeORM's
+ *   QueryRunner schema API, never `synchronize`; `createJobTablesMigration` and the entity schema
+ *   factories describe the same tables.
  * - Initialisation is lazy: the first call of any method (or `initialize()`) checks that the DataSource
  *   is initialised (it is the app's: this storage never initialises nor destroys it) and creates the
  *   tables. `close()` only marks this storage closed.
@@ -53,12 +63,20 @@ interface QueryResultLike {
  *   run error and `lastResult`; PostgreSQL text cannot hold them.
  * - A run's fire `(jobId, scheduledAt, attempt)` is unique: a second run (another id) for a recorded
  *   fire is refused by `createRun` and skipped by `updateRun` / `batchUpdateRuns`.
+ * - `ClusterStorage` (several scheduler instances on one database) on PostgreSQL and MySQL/MariaDB:
+ *   leases in the lease table, a job's claim in the jobs table's `claimed_by` column (never written
+ *   by the ordinary writes, never part of a `Job`). SQLite refuses it (`clusterUnsupportedReason()`).
  */
-export class TypeOrmStorage extends JobStorage implements BatchStorage, PrunableStorage {
+export class TypeOrmStorage
+  extends JobStorage
+  implements BatchStorage, PrunableStorage, ClusterStorage
+{
   /** The jobs table's name. */
   readonly jobTableName: string;
   /** The run history table's name. */
   readonly runTableName: string;
+  /** The lease table's name (cluster mode). */
+  readonly leaseTableName: string;
   /** The SQL dialect of the DataSource. */
   readonly dialect: SqlDialect;
 
@@ -67,6 +85,7 @@ export class TypeOrmStorage extends JobStorage implements BatchStorage, Prunable
   private readonly schema: string | undefined;
   private readonly codec: JobRowCodec;
   private sqlCache?: JobSql;
+  private clusterSqlCache?: ClusterSql;
   private ready?: Promise<void>;
   private closed = false;
   /** SQLite: one connection for everything, so this storage's work is run one call at a time. */
@@ -98,7 +117,7 @@ export class TypeOrmStorage extends JobStorage implements BatchStorage, Prunable
       throw new InvalidOptionsError(
         'options',
         options,
-        'an object with tablePrefix, jobTableName, runTableName and/or createTables',
+        'an object with tablePrefix, jobTableName, runTableName, leaseTableName and/or createTables',
       );
     }
     for (const key of Object.keys(options)) {
@@ -119,6 +138,7 @@ export class TypeOrmStorage extends JobStorage implements BatchStorage, Prunable
     this.dialect = dialect;
     this.jobTableName = names.jobTable;
     this.runTableName = names.runTable;
+    this.leaseTableName = names.leaseTable;
     this.createTables = createTables;
     const schema =
       dialect === 'postgres' ? (dataSource.options as { schema?: unknown }).schema : undefined;
@@ -303,6 +323,85 @@ export class TypeOrmStorage extends JobStorage implements BatchStorage, Prunable
     });
   }
 
+  /** `null` on PostgreSQL and MySQL/MariaDB; on SQLite, why cluster mode cannot use it. */
+  clusterUnsupportedReason(): string | null {
+    return this.dialect === 'sqlite' ? SQLITE_CLUSTER_REASON : null;
+  }
+
+  /** The database's clock, epoch milliseconds. */
+  async clusterNow(): Promise<number> {
+    return this.useCluster(async (sql) => Number((await this.rows(sql.clusterNow()))[0]?.now));
+  }
+
+  /** Inserts the lease; `InvalidArgumentError` when `leaseId` is taken. */
+  async acquireLease(leaseId: string, instanceId: string, ttlMs: number): Promise<void> {
+    const id = checkLeaseId('leaseId', leaseId);
+    const instance = checkLeaseId('instanceId', instanceId);
+    const ttl = checkTtl(ttlMs);
+    await this.useCluster(async (sql) => {
+      try {
+        await this.exec(sql.acquireLease(id, instance, ttl));
+      } catch (error) {
+        if (!this.isUniqueViolation(error)) throw error;
+        throw new InvalidArgumentError('leaseId', leaseId, 'a lease id that is not taken');
+      }
+    });
+  }
+
+  async renewLease(leaseId: string, ttlMs: number): Promise<boolean> {
+    const id = checkLeaseId('leaseId', leaseId);
+    const ttl = checkTtl(ttlMs);
+    return this.useCluster(
+      async (sql) => (await this.exec(sql.renewLease(id, ttl))).affected === 1,
+    );
+  }
+
+  async releaseLease(leaseId: string): Promise<void> {
+    const id = checkLeaseId('leaseId', leaseId);
+    await this.useCluster((sql) => this.exec(sql.releaseLease(id)));
+  }
+
+  async listLeases(): Promise<LeaseRecord[]> {
+    return this.useCluster(async (sql) => (await this.rows(sql.listLeases())).map(toLeaseRecord));
+  }
+
+  /** Deletes the expired leases, then selects the orphaned jobs (two statements). */
+  async findOrphanedJobs(): Promise<OrphanedJob[]> {
+    return this.useCluster(async (sql) => {
+      await this.exec(sql.deleteExpiredLeases());
+      return (await this.rows(sql.orphanedJobs())).map(toOrphanedJob);
+    });
+  }
+
+  /** One conditional `UPDATE` (a compare-and-set on `version`, the claim and the lease). */
+  async writeJobIf(job: Job, condition: JobWriteCondition): Promise<boolean> {
+    const values = this.codec.jobValues(job, JOB_WRITE_COLUMNS);
+    const checked = checkJobWriteCondition(condition);
+    return this.useCluster(
+      async (sql) => (await this.exec(sql.writeJobIf(values, checked))).affected === 1,
+    );
+  }
+
+  /** One `INSERT ... SELECT ... WHERE EXISTS` (the claim); a recorded fire as `createRun` says it. */
+  async createClaimedRun(run: Run, claimedBy: string): Promise<boolean> {
+    const values = this.codec.runValues(run, RUN_WRITE_COLUMNS);
+    const lease = checkLeaseId('claimedBy', claimedBy);
+    return this.useCluster(async (sql) => {
+      try {
+        return (await this.exec(sql.insertClaimedRun(values, run.jobId, lease))).affected === 1;
+      } catch (error) {
+        if (!this.isUniqueViolation(error)) throw error;
+        throw new RunAlreadyRecordedError(run.jobId, run.scheduledAt, run.attempt);
+      }
+    });
+  }
+
+  /** One `UPDATE ... WHERE status = 'running'` of the run's end fields. */
+  async finishRun(run: Run): Promise<boolean> {
+    const values = this.codec.runValues(run, RUN_WRITE_COLUMNS);
+    return this.useCluster(async (sql) => (await this.exec(sql.finishRun(values))).affected === 1);
+  }
+
   /** Marks the storage closed; the DataSource is the app's and stays open. Idempotent. */
   override async close(): Promise<void> {
     this.closed = true;
@@ -332,15 +431,23 @@ export class TypeOrmStorage extends JobStorage implements BatchStorage, Prunable
       this.runTableName,
       this.schema,
     );
+    const tables = {
+      jobTable: this.jobTableName,
+      runTable: this.runTableName,
+      leaseTable: this.leaseTableName,
+    };
+    if (this.dialect !== 'sqlite') {
+      this.clusterSqlCache ??= new ClusterSql(
+        this.dialect,
+        (name) => this.dataSource.driver.escape(name),
+        tables,
+        this.schema,
+      );
+    }
     if (!this.createTables) return;
     const runner = this.dataSource.createQueryRunner();
     try {
-      await ensureJobTables(
-        runner,
-        { jobTable: this.jobTableName, runTable: this.runTableName },
-        this.dialect,
-        this.schema,
-      );
+      await ensureJobTables(runner, tables, this.dialect, this.schema);
     } finally {
       await runner.release();
     }
@@ -356,6 +463,18 @@ export class TypeOrmStorage extends JobStorage implements BatchStorage, Prunable
     const result = this.queue.then(() => work(sql));
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  /** `use()` for the `ClusterStorage` methods: refused on SQLite, whatever the storage's state. */
+  private async useCluster<T>(work: (sql: ClusterSql) => Promise<T>): Promise<T> {
+    if (this.dialect === 'sqlite') {
+      throw new InvalidOptionsError(
+        'dataSource',
+        'a better-sqlite3 DataSource',
+        `a PostgreSQL, MySQL or MariaDB DataSource for cluster mode (${SQLITE_CLUSTER_REASON})`,
+      );
+    }
+    return this.use(() => work(this.clusterSqlCache as ClusterSql));
   }
 
   private async exec(statement: Statement, runner?: QueryRunner): Promise<QueryResultLike> {

@@ -69,7 +69,7 @@ export async function describeConnectionDrop(database: TestDatabase): Promise<vo
         killer = await openConnectionKiller(database, admin);
         const prefix = uniqueTablePrefix();
         const storage = new TypeOrmStorage(killer.target, { tablePrefix: prefix });
-        tables = [storage.runTableName, storage.jobTableName];
+        tables = [storage.runTableName, storage.jobTableName, storage.leaseTableName];
         // Reads the truth through the admin connection: nothing buffered answers.
         const observer = new TypeOrmStorage(admin, { tablePrefix: prefix });
         const logger = new NopLogger();

@@ -127,7 +127,11 @@ function describeServerDown(database: TestDatabase, reason: string | undefined):
           const storage = new TypeOrmStorage(dataSource, { tablePrefix: uniqueTablePrefix() });
           cleanups.push(async () => {
             await proxy.up();
-            await dropTables(dataSource, [storage.runTableName, storage.jobTableName]);
+            await dropTables(dataSource, [
+              storage.runTableName,
+              storage.jobTableName,
+              storage.leaseTableName,
+            ]);
             await dataSource.destroy();
             await proxy.down();
           });

@@ -65,7 +65,7 @@ function describeRestart(database: TestDatabase, reason: string | undefined): vo
           const admin = new DataSource(options);
           await admin.initialize();
           try {
-            await dropTables(admin, [`${prefix}job_runs`, `${prefix}jobs`]);
+            await dropTables(admin, [`${prefix}job_runs`, `${prefix}jobs`, `${prefix}job_leases`]);
           } finally {
             await admin.destroy();
           }

@@ -45,7 +45,7 @@ describeWithDatabase(
 
     afterEach(async () => {
       await dataSource.query(
-        `DROP TABLE IF EXISTS "${storage.jobTableName}", "${storage.runTableName}"`,
+        `DROP TABLE IF EXISTS "${storage.jobTableName}", "${storage.runTableName}", "${storage.leaseTableName}"`,
       );
       await dataSource.destroy();
       await sdk.uninstall();

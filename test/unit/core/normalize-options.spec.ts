@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_SCHEDULER_OPTIONS,
@@ -6,6 +7,7 @@ import {
 import { InvalidOptionsError } from '../../../lib/errors/invalid-options.error.js';
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';
 import { StdLogger } from '../../../lib/loggers/std-logger.js';
+import type { SchedulerOptions } from '../../../lib/interfaces/scheduler-options.interface.js';
 
 const defaultLogger = () => new StdLogger();
 
@@ -29,10 +31,64 @@ describe('normalizeSchedulerOptions', () => {
     });
     expect(options.logger).toBeInstanceOf(StdLogger);
     expect(options.historyRetention).toBeNull();
+    expect(options.cluster).toBeNull();
     expect(Object.keys(DEFAULT_SCHEDULER_OPTIONS).sort()).toEqual(
       Object.keys(options)
-        .filter((k) => !['logger', 'historyRetention', 'tracer'].includes(k))
+        .filter((k) => !['logger', 'historyRetention', 'tracer', 'cluster'].includes(k))
         .sort(),
+    );
+  });
+
+  it('reads cluster: true with the defaults, or an object of durations', () => {
+    const on = normalizeSchedulerOptions({ cluster: true }, defaultLogger).cluster;
+    expect(on).toEqual({
+      instanceId: `${hostname()}-${process.pid}`,
+      leaseTtl: 30_000,
+      heartbeatInterval: 10_000,
+      pollInterval: 1_000,
+    });
+    expect(
+      normalizeSchedulerOptions(
+        {
+          cluster: {
+            instanceId: 'web-1',
+            leaseTtl: '5s',
+            heartbeatInterval: 1000,
+            pollInterval: '250ms',
+          },
+        },
+        defaultLogger,
+      ).cluster,
+    ).toEqual({
+      instanceId: 'web-1',
+      leaseTtl: 5_000,
+      heartbeatInterval: 1_000,
+      pollInterval: 250,
+    });
+    expect(normalizeSchedulerOptions({ cluster: false }, defaultLogger).cluster).toBeNull();
+    // Normalized options go through again unchanged (JobModule normalizes, then the Scheduler does).
+    expect(normalizeSchedulerOptions({ cluster: on }, defaultLogger).cluster).toEqual(on);
+  });
+
+  it.each([
+    [{ cluster: 'yes' }, 'cluster', '"yes"'],
+    [{ cluster: [] }, 'cluster', 'got []'],
+    [{ cluster: { leaseTTL: '30s' } }, 'cluster.leaseTTL', '"30s"'],
+    [{ cluster: { instanceId: '' } }, 'cluster.instanceId', '""'],
+    [{ cluster: { instanceId: 'x'.repeat(101) } }, 'cluster.instanceId', 'xxxx'],
+    [{ cluster: { leaseTtl: '0s' } }, 'cluster.leaseTtl', '"0s"'],
+    [{ cluster: { pollInterval: -1 } }, 'cluster.pollInterval', '-1'],
+    [
+      { cluster: { leaseTtl: '10s', heartbeatInterval: '10s' } },
+      'cluster.heartbeatInterval',
+      '"10s"',
+    ],
+  ])('refuses cluster option %j, naming %s', (options, name, value) => {
+    expect(() => normalizeSchedulerOptions(options as SchedulerOptions, defaultLogger)).toThrow(
+      expect.objectContaining({ name: 'InvalidOptionsError', option: name }),
+    );
+    expect(() => normalizeSchedulerOptions(options as SchedulerOptions, defaultLogger)).toThrow(
+      value,
     );
   });
 

@@ -22,8 +22,9 @@ export interface JobTablesMigrationOptions extends JobTableNameOptions {
 }
 
 /**
- * A migration class creating the job scheduler's tables and indexes, for apps that run their own
- * migrations (then give `TypeOrmStorage` `createTables: false`):
+ * A migration class creating the job scheduler's tables (jobs, runs, and the lease table of cluster
+ * mode) and their indexes, for apps that run their own migrations (then give `TypeOrmStorage`
+ * `createTables: false`):
  *
  * ```ts
  * new DataSource({ ..., migrations: [createJobTablesMigration({ tablePrefix: 'myapp_' })] })
@@ -31,8 +32,9 @@ export interface JobTablesMigrationOptions extends JobTableNameOptions {
  *
  * Its name is `CreateJobSchedulerTables1767225600000` for the default tables, and
  * `CreateJobSchedulerTables_<jobTable>_<runTable>_1767225600000` otherwise, so that storages with
- * different tables on one database get one migration each. `up` creates what is missing (tables made
- * earlier by `TypeOrmStorage` are kept); `down` drops both tables.
+ * different tables on one database get one migration each (the lease table goes with its jobs table:
+ * it is not in the name). `up` creates what is missing (tables made earlier by `TypeOrmStorage` are
+ * kept, a column they lack is added); `down` drops the three tables.
  */
 export function createJobTablesMigration(
   options: JobTablesMigrationOptions = {},

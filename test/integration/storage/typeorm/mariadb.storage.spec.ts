@@ -40,7 +40,7 @@ describeWithDatabase(
 
     it('writes UTC and reads the same instants through DataSources with different timezones', async () => {
       const prefix = uniqueTablePrefix();
-      tables = [`${prefix}job_runs`, `${prefix}jobs`];
+      tables = [`${prefix}job_runs`, `${prefix}jobs`, `${prefix}job_leases`];
       const [plus5, minus8, utc, local] = sources.map(
         (source) => new TypeOrmStorage(source, { tablePrefix: prefix }),
       );

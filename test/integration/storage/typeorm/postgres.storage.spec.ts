@@ -12,7 +12,7 @@ import {
   uniqueTablePrefix,
   unavailableReason,
 } from '../../../utils/databases.js';
-import { makeJob } from '../../../utils/fixtures.js';
+import { makeJob, makeRun } from '../../../utils/fixtures.js';
 import { describeTypeOrmStorage } from './typeorm-storage.suite.js';
 
 await describeTypeOrmStorage(TEST_DATABASES['postgres']);
@@ -42,7 +42,7 @@ describeWithDatabase(
 
     it('round-trips instants through a session in another time zone', async () => {
       const storage = new TypeOrmStorage(kathmandu, { tablePrefix: uniqueTablePrefix() });
-      tables = [storage.runTableName, storage.jobTableName];
+      tables = [storage.runTableName, storage.jobTableName, storage.leaseTableName];
       const at = new Date('2040-02-29T23:59:59.999Z');
       const job = makeJob({ nextRunAt: at, createdAt: at, updatedAt: at });
       await storage.createJob(job);
@@ -66,6 +66,17 @@ describeWithDatabase(
           await storage.createJob(job);
           await storage.batchUpdateJobs([{ ...job, version: 2 }]);
           expect(await storage.listJobs()).toStrictEqual([{ ...job, version: 2 }]);
+          // Cluster mode's statements name the schema too.
+          await storage.acquireLease('a#1', 'a', 60_000);
+          const claimed = { ...job, version: 3 };
+          const condition = { version: 2, claimedBy: null, claim: 'a#1', lease: 'a#1' };
+          expect(await storage.writeJobIf(claimed, condition)).toBe(true);
+          expect(await storage.createClaimedRun(makeRun(job.id), 'a#1')).toBe(true);
+          expect(await storage.findOrphanedJobs()).toStrictEqual([]);
+          const [leases] = await kathmandu.query(
+            `SELECT COUNT(*) AS n FROM "${schema}"."job_leases"`,
+          );
+          expect(Number(leases.n)).toBe(1);
           const [row] = await kathmandu.query(`SELECT COUNT(*) AS n FROM "${schema}"."jobs"`);
           expect(Number(row.n)).toBe(1);
           const checker = await createTestDataSource(postgres, {

@@ -68,7 +68,7 @@ export async function describeTypeOrmStorage(
       on: DataSource = dataSource,
     ): Promise<TypeOrmStorage> => {
       const storage = new TypeOrmStorage(on, { tablePrefix: uniqueTablePrefix(), ...options });
-      tables.push(storage.runTableName, storage.jobTableName);
+      tables.push(storage.runTableName, storage.jobTableName, storage.leaseTableName);
       await storage.initialize();
       return storage;
     };
@@ -82,16 +82,20 @@ export async function describeTypeOrmStorage(
       },
       async (storage: JobStorage) => {
         const typeorm = storage as TypeOrmStorage;
-        await dropTables(dataSource, [typeorm.runTableName, typeorm.jobTableName]);
+        await dropTables(dataSource, [
+          typeorm.runTableName,
+          typeorm.jobTableName,
+          typeorm.leaseTableName,
+        ]);
       },
     );
 
     if (conformanceOnly) return;
 
     describe('tables', () => {
-      it('creates both tables on first use, and nothing on a second storage over them', async () => {
+      it('creates the three tables on first use, and nothing on a second storage over them', async () => {
         const prefix = uniqueTablePrefix();
-        tables.push(`${prefix}job_runs`, `${prefix}jobs`);
+        tables.push(`${prefix}job_runs`, `${prefix}jobs`, `${prefix}job_leases`);
         const first = new TypeOrmStorage(dataSource, { tablePrefix: prefix });
         expect(first.jobTableName).toBe(`${prefix}jobs`);
         expect(first.runTableName).toBe(`${prefix}job_runs`);
@@ -101,6 +105,7 @@ export async function describeTypeOrmStorage(
           await first.ping();
           expect(await runner.hasTable(`${prefix}jobs`)).toBe(true);
           expect(await runner.hasTable(`${prefix}job_runs`)).toBe(true);
+          expect(await runner.hasTable(`${prefix}job_leases`)).toBe(true);
           const runTable = await runner.getTable(`${prefix}job_runs`);
           expect(runTable?.indices.map((index) => index.name).sort()).toStrictEqual(
             [
@@ -126,7 +131,7 @@ export async function describeTypeOrmStorage(
 
       it('survives several storages racing to create the same tables', async () => {
         const prefix = uniqueTablePrefix();
-        tables.push(`${prefix}job_runs`, `${prefix}jobs`);
+        tables.push(`${prefix}job_runs`, `${prefix}jobs`, `${prefix}job_leases`);
         const storages = [1, 2, 3].map(
           () => new TypeOrmStorage(dataSource, { tablePrefix: prefix }),
         );
@@ -144,6 +149,7 @@ export async function describeTypeOrmStorage(
           const again = new TypeOrmStorage(dataSource, {
             jobTableName: storage.jobTableName,
             runTableName: storage.runTableName,
+            leaseTableName: storage.leaseTableName,
           });
           await again.initialize();
           const table = await runner.getTable(storage.jobTableName);
@@ -159,9 +165,16 @@ export async function describeTypeOrmStorage(
         const prefix = uniqueTablePrefix();
         const jobTableName = `${prefix}custom_jobs`;
         const runTableName = `${prefix}custom_runs`;
-        const storage = await freshStorage({ tablePrefix: 'ignored_', jobTableName, runTableName });
+        const leaseTableName = `${prefix}custom_leases`;
+        const storage = await freshStorage({
+          tablePrefix: 'ignored_',
+          jobTableName,
+          runTableName,
+          leaseTableName,
+        });
         expect(storage.jobTableName).toBe(jobTableName);
         expect(storage.runTableName).toBe(runTableName);
+        expect(storage.leaseTableName).toBe(leaseTableName);
         const job = makeJob();
         await storage.createJob(job);
         const [row] = await dataSource.query(
@@ -171,6 +184,7 @@ export async function describeTypeOrmStorage(
         const runner = dataSource.createQueryRunner();
         try {
           expect(await runner.hasTable('ignored_jobs')).toBe(false);
+          expect(await runner.hasTable('ignored_job_leases')).toBe(false);
         } finally {
           await runner.release();
         }
@@ -187,7 +201,7 @@ export async function describeTypeOrmStorage(
 
       it('creates nothing with createTables: false', async () => {
         const prefix = uniqueTablePrefix();
-        tables.push(`${prefix}job_runs`, `${prefix}jobs`);
+        tables.push(`${prefix}job_runs`, `${prefix}jobs`, `${prefix}job_leases`);
         const storage = new TypeOrmStorage(dataSource, {
           tablePrefix: prefix,
           createTables: false,
@@ -223,7 +237,7 @@ export async function describeTypeOrmStorage(
 
       it('creates tables with the migration that match the entity schemas (no drift)', async () => {
         const prefix = uniqueTablePrefix();
-        tables.push(`${prefix}job_runs`, `${prefix}jobs`);
+        tables.push(`${prefix}job_runs`, `${prefix}jobs`, `${prefix}job_leases`);
         const Migration = createJobTablesMigration({ tablePrefix: prefix });
         const migration: MigrationInterface = new Migration();
         expect(migration.name).toBe(
@@ -233,6 +247,7 @@ export async function describeTypeOrmStorage(
         try {
           await migration.up(runner);
           expect(await runner.hasTable(`${prefix}jobs`)).toBe(true);
+          expect(await runner.hasTable(`${prefix}job_leases`)).toBe(true);
         } finally {
           await runner.release();
         }
@@ -257,7 +272,12 @@ export async function describeTypeOrmStorage(
       it('runs up and down through TypeORM migrations', async () => {
         const prefix = uniqueTablePrefix();
         const migrationsTableName = `${prefix}migrations`;
-        tables.push(`${prefix}job_runs`, `${prefix}jobs`, migrationsTableName);
+        tables.push(
+          `${prefix}job_runs`,
+          `${prefix}jobs`,
+          `${prefix}job_leases`,
+          migrationsTableName,
+        );
         const migrator = await createTestDataSource(database, {
           ...sameDatabase(dataSource),
           migrations: [createJobTablesMigration({ tablePrefix: prefix })],
@@ -272,9 +292,11 @@ export async function describeTypeOrmStorage(
           const runner = migrator.createQueryRunner();
           try {
             expect(await runner.hasTable(`${prefix}job_runs`)).toBe(true);
+            expect(await runner.hasTable(`${prefix}job_leases`)).toBe(true);
             await migrator.undoLastMigration();
             expect(await runner.hasTable(`${prefix}job_runs`)).toBe(false);
             expect(await runner.hasTable(`${prefix}jobs`)).toBe(false);
+            expect(await runner.hasTable(`${prefix}job_leases`)).toBe(false);
           } finally {
             await runner.release();
           }

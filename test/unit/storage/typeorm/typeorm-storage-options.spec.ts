@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DataSource } from 'typeorm';
+import { InvalidArgumentError } from '../../../../lib/errors/invalid-argument.error.js';
 import { InvalidOptionsError } from '../../../../lib/errors/invalid-options.error.js';
 import { StorageClosedError } from '../../../../lib/errors/storage-closed.error.js';
+import { isClusterStorage } from '../../../../lib/storage/cluster-storage.js';
 import {
   isBatchStorage,
   isPrunableStorage,
@@ -11,11 +13,14 @@ import {
   createJobEntitySchema,
   createJobSchedulerEntitySchemas,
   createJobTablesMigration,
+  createLeaseEntitySchema,
   createRunEntitySchema,
   DEFAULT_JOB_TABLE_NAME,
+  DEFAULT_LEASE_TABLE_NAME,
   DEFAULT_RUN_TABLE_NAME,
   TypeOrmStorage,
 } from '../../../../lib/storage/typeorm/index.js';
+import { makeJob, makeRun } from '../../../utils/fixtures.js';
 
 /** DataSources that are never initialised: constructing a storage must run no SQL on them. */
 const dataSources = {
@@ -102,6 +107,79 @@ describe('TypeOrmStorage options', () => {
     expect([both.jobTableName, both.runTableName]).toStrictEqual(['Custom_Jobs_2', 'custom_runs']);
   });
 
+  it('names the lease table job_leases by default, after the prefix; leaseTableName as given', () => {
+    expect(DEFAULT_LEASE_TABLE_NAME).toBe('job_leases');
+    expect(new TypeOrmStorage(dataSources.sqlite()).leaseTableName).toBe('job_leases');
+    expect(
+      new TypeOrmStorage(dataSources.postgres(), { tablePrefix: 'myapp_' }).leaseTableName,
+    ).toBe('myapp_job_leases');
+    const custom = new TypeOrmStorage(dataSources.mysql(), {
+      tablePrefix: 'myapp_',
+      leaseTableName: 'Instances',
+    });
+    expect([custom.jobTableName, custom.runTableName, custom.leaseTableName]).toStrictEqual([
+      'myapp_jobs',
+      'myapp_job_runs',
+      'Instances',
+    ]);
+  });
+
+  it.each([
+    ['leaseTableName', ''],
+    ['leaseTableName', 'leases;'],
+    ['leaseTableName', 'public.leases'],
+    ['leaseTableName', 7],
+  ])('refuses %s %j with InvalidOptionsError, running no SQL', (option, value) => {
+    const { dataSource, expectNoSql } = spiedDataSource();
+    const error = thrownBy(() => new TypeOrmStorage(dataSource, { [option]: value }));
+    expectOptionError(error, option, 'letters, digits and "_"');
+    expectNoSql();
+  });
+
+  it('refuses a lease table name equal to another table name, naming the option given', () => {
+    const { dataSource, expectNoSql } = spiedDataSource();
+    expectOptionError(
+      thrownBy(() => new TypeOrmStorage(dataSource, { leaseTableName: 'JOBS' })),
+      'leaseTableName',
+      'other than the job table name',
+    );
+    expectOptionError(
+      thrownBy(
+        () => new TypeOrmStorage(dataSource, { runTableName: 'runs', leaseTableName: 'runs' }),
+      ),
+      'leaseTableName',
+      'other than the run table name',
+    );
+    expectOptionError(
+      thrownBy(() => new TypeOrmStorage(dataSource, { jobTableName: 'job_leases' })),
+      'jobTableName',
+      'other than the job table name',
+    );
+    expectOptionError(
+      thrownBy(
+        () => new TypeOrmStorage(dataSource, { tablePrefix: 'a_', runTableName: 'a_job_leases' }),
+      ),
+      'runTableName',
+    );
+    expectNoSql();
+  });
+
+  it('bounds the lease table name as the others, the prefix reported for the default', () => {
+    const { dataSource, expectNoSql } = spiedDataSource(dataSources.postgres);
+    expectOptionError(
+      thrownBy(() => new TypeOrmStorage(dataSource, { leaseTableName: 'l'.repeat(50) })),
+      'leaseTableName',
+      'at most 49 characters',
+    );
+    const prefix = 'p'.repeat(49 - 'job_leases'.length + 1);
+    expectOptionError(
+      thrownBy(() => new TypeOrmStorage(dataSource, { tablePrefix: prefix })),
+      'tablePrefix',
+      `${prefix}job_leases`,
+    );
+    expectNoSql();
+  });
+
   it.each([
     ['tablePrefix', 'my-app_'],
     ['tablePrefix', 'my app_'],
@@ -168,7 +246,7 @@ describe('TypeOrmStorage options', () => {
           new TypeOrmStorage(dataSource, { prefix: 'x_' } as unknown as { tablePrefix: string }),
       ),
       'prefix',
-      'known: tablePrefix, jobTableName, runTableName, createTables',
+      'known: tablePrefix, jobTableName, runTableName, leaseTableName, createTables',
     );
     expectOptionError(
       thrownBy(
@@ -244,6 +322,65 @@ describe('TypeOrmStorage options', () => {
   });
 });
 
+describe('TypeOrmStorage as a ClusterStorage', () => {
+  it.each(['postgres', 'mysql', 'mariadb'] as const)(
+    'supports cluster mode on %s, saying so without any SQL',
+    (kind) => {
+      const { dataSource, expectNoSql } = spiedDataSource(dataSources[kind]);
+      const storage = new TypeOrmStorage(dataSource);
+      expect(isClusterStorage(storage)).toBe(true);
+      expect(storage.clusterUnsupportedReason()).toBeNull();
+      expectNoSql();
+    },
+  );
+
+  it('refuses cluster mode on SQLite with a reason, and every cluster method rejects without SQL', async () => {
+    const { dataSource, expectNoSql } = spiedDataSource();
+    const storage = new TypeOrmStorage(dataSource);
+    const reason = storage.clusterUnsupportedReason();
+    expect(reason).toBe(
+      "SQLite (better-sqlite3) is one process's file: cluster mode needs PostgreSQL, MySQL or MariaDB, which several scheduler instances can share",
+    );
+    const job = makeJob();
+    for (const call of [
+      () => storage.clusterNow(),
+      () => storage.acquireLease('a#1', 'a', 1_000),
+      () => storage.renewLease('a#1', 1_000),
+      () => storage.releaseLease('a#1'),
+      () => storage.listLeases(),
+      () => storage.findOrphanedJobs(),
+      () => storage.writeJobIf(job, { version: 0 }),
+      () => storage.createClaimedRun(makeRun(job.id), 'a#1'),
+      () => storage.finishRun(makeRun(job.id)),
+    ]) {
+      const error = await call().catch((caught: unknown) => caught);
+      expectOptionError(error, 'dataSource', 'cluster mode', reason as string);
+    }
+    expectNoSql();
+  });
+
+  it('checks lease ids, ttls and conditions before any SQL', async () => {
+    const { dataSource, expectNoSql } = spiedDataSource(dataSources.postgres);
+    const storage = new TypeOrmStorage(dataSource);
+    const job = makeJob();
+    for (const [call, argument] of [
+      [() => storage.acquireLease('', 'a', 1_000), 'leaseId'],
+      [() => storage.acquireLease('a#1', 'x'.repeat(129), 1_000), 'instanceId'],
+      [() => storage.acquireLease('a#1', 'a', 0), 'ttlMs'],
+      [() => storage.renewLease('a#1', Number.POSITIVE_INFINITY), 'ttlMs'],
+      [() => storage.releaseLease('a\u0000b'), 'leaseId'],
+      [() => storage.writeJobIf(job, { version: Number.NaN }), 'condition.version'],
+      [() => storage.writeJobIf(job, { version: 0, lease: '' }), 'condition.lease'],
+      [() => storage.createClaimedRun(makeRun(job.id), ''), 'claimedBy'],
+    ] as const) {
+      const error = await call().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect((error as InvalidArgumentError).argument).toBe(argument);
+    }
+    expectNoSql();
+  });
+});
+
 describe('TypeORM entity schemas', () => {
   it('name the tables and differ per database type', () => {
     const [pgJobs, pgRuns] = createJobSchedulerEntitySchemas({
@@ -268,7 +405,46 @@ describe('TypeORM entity schemas', () => {
     expect(sqliteJobs.options.indices?.map((index) => index.name)).toStrictEqual([
       'jobs_id_key',
       'jobs_due_idx',
+      'jobs_claim_idx',
     ]);
+  });
+
+  it('include the lease table, and the claim column in the jobs table', () => {
+    const schemas = createJobSchedulerEntitySchemas({ type: 'mariadb', tablePrefix: 'app_' });
+    expect(schemas.map((schema) => schema.options.tableName)).toStrictEqual([
+      'app_jobs',
+      'app_job_runs',
+      'app_job_leases',
+    ]);
+    const [jobs, , leases] = schemas;
+    expect(jobs.options.columns.claimedBy).toMatchObject({
+      name: 'claimed_by',
+      type: 'varchar',
+      length: 128,
+      nullable: true,
+    });
+    expect(leases.options.name).toBe('JobSchedulerLease:app_job_leases');
+    expect(Object.keys(leases.options.columns)).toStrictEqual([
+      'seq',
+      'id',
+      'instanceId',
+      'acquiredAt',
+      'expiresAt',
+    ]);
+    expect(leases.options.columns.expiresAt).toMatchObject({
+      name: 'expires_at_ms',
+      type: 'bigint',
+    });
+    expect(leases.options.indices?.map((index) => index.name)).toStrictEqual([
+      'app_job_leases_id_key',
+    ]);
+    const custom = createLeaseEntitySchema({ type: 'postgres', tableName: 'instances' });
+    expect(custom.options.tableName).toBe('instances');
+    expect(createLeaseEntitySchema({ type: 'postgres' }).options.tableName).toBe('job_leases');
+    expectOptionError(
+      thrownBy(() => createLeaseEntitySchema({ type: 'postgres', tableName: 'a b' })),
+      'tableName',
+    );
   });
 
   it('refuse unsupported types and bad names', () => {

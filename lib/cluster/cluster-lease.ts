@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import type { JobLogger } from '../interfaces/logger.interface.js';
+import type { NormalizedClusterOptions } from '../interfaces/scheduler-options.interface.js';
+import type { ClusterStorage } from '../storage/cluster-storage.js';
+import { formatError } from '../core/run-output.js';
+import { withTimeout } from './with-timeout.js';
+
+/** What the lease calls back: after each renewal (to look for dead instances), and when it was lost. */
+export interface ClusterLeaseHooks {
+  renewed(): Promise<void>;
+  lost(oldLeaseId: string): void;
+}
+
+/**
+ * This instance's lease in the lease table: taken at start, renewed every `heartbeatInterval`, its
+ * expiry set by the database's clock. Locally it is trusted for `leaseTtl` from the moment the last
+ * successful renewal was sent (a monotonic clock, so a host clock jump changes nothing): past that,
+ * `isValid()` is false and the instance starts no new run. A renewal the database refuses (the lease
+ * expired, another instance may have recorded its runs lost) takes a new lease under a new id; runs
+ * still going under the old one are fenced by the storage.
+ */
+export class ClusterLease {
+  private current = '';
+  private validUntil = -Infinity;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running = false;
+  private failures = 0;
+
+  constructor(
+    private readonly storage: ClusterStorage,
+    private readonly options: NormalizedClusterOptions,
+    private readonly logger: JobLogger,
+    private readonly hooks: ClusterLeaseHooks,
+    // The global `performance` (not node:perf_hooks'): fake timers replace it in tests.
+    private readonly monotonic: () => number = () => performance.now(),
+  ) {}
+
+  /** The lease id now held: `<instanceId>#<random>`, new at each acquisition. */
+  get id(): string {
+    return this.current;
+  }
+
+  /** Whether this instance may start runs: its lease was renewed less than `leaseTtl` ago. */
+  isValid(): boolean {
+    return this.running && this.monotonic() < this.validUntil;
+  }
+
+  /** Takes a new lease; rejects when the database cannot be reached. */
+  async acquire(): Promise<void> {
+    const id = `${this.options.instanceId}#${randomBytes(6).toString('hex')}`;
+    const sentAt = this.monotonic();
+    await this.storage.acquireLease(id, this.options.instanceId, this.options.leaseTtl);
+    this.current = id;
+    this.validUntil = sentAt + this.options.leaseTtl;
+  }
+
+  /** Starts the heartbeat. */
+  start(): void {
+    this.running = true;
+    this.schedule(this.options.heartbeatInterval);
+  }
+
+  /** Stops the heartbeat and removes the lease (its runs must have ended). */
+  async release(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.validUntil = -Infinity;
+    if (this.current === '') return;
+    try {
+      await this.storage.releaseLease(this.current);
+    } catch (err) {
+      this.logger.warn(
+        `Cluster: could not remove lease ${this.current} (it expires by itself): ${formatError(err, 500)}`,
+      );
+    }
+  }
+
+  /** Renews now (tests; the heartbeat does it on its own). */
+  async beat(): Promise<void> {
+    const sentAt = this.monotonic();
+    let renewed: boolean;
+    try {
+      // A renewal that hangs (a partition) must not stall the heartbeat: it counts as failed.
+      renewed = await withTimeout(
+        this.storage.renewLease(this.current, this.options.leaseTtl),
+        this.options.heartbeatInterval,
+        'renewing the lease',
+      );
+    } catch (err) {
+      this.failures++;
+      if (this.failures === 1 || this.failures % 10 === 0) {
+        this.logger.warn(
+          `Cluster: could not renew lease ${this.current} (${this.failures} time(s) in a row); no new run starts once it is ${this.options.leaseTtl} ms old: ${formatError(err, 500)}`,
+        );
+      }
+      return;
+    }
+    this.failures = 0;
+    if (renewed) {
+      this.validUntil = sentAt + this.options.leaseTtl;
+    } else {
+      const old = this.current;
+      this.validUntil = -Infinity;
+      this.logger.error(
+        `Cluster: lease ${old} expired before it was renewed (was the process paused, or the database out of reach, for ${this.options.leaseTtl} ms?); other instances record its runs lost. Taking a new lease.`,
+      );
+      this.hooks.lost(old);
+      try {
+        await this.acquire();
+      } catch (err) {
+        this.logger.warn(`Cluster: could not take a new lease: ${formatError(err, 500)}`);
+        return;
+      }
+    }
+    await this.hooks.renewed();
+  }
+
+  private schedule(delay: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      void this.beat().finally(() =>
+        // After a failure, try again sooner: the lease is still valid for a while.
+        this.schedule(
+          this.failures > 0
+            ? Math.min(this.options.heartbeatInterval, 1_000)
+            : this.options.heartbeatInterval,
+        ),
+      );
+    }, delay);
+    this.timer.unref?.();
+  }
+}

@@ -1,0 +1,295 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DataSource, DataSourceOptions } from 'typeorm';
+import { InvalidOptionsError } from '../../../../lib/errors/invalid-options.error.js';
+import { InvalidJobError } from '../../../../lib/errors/invalid-job.error.js';
+import type { Job } from '../../../../lib/interfaces/job.interface.js';
+import {
+  TypeOrmStorage,
+  type TypeOrmStorageOptions,
+} from '../../../../lib/storage/typeorm/index.js';
+import {
+  createTestDataSource,
+  describeWithDatabase,
+  dropTables,
+  QueryRecorder,
+  removeSqliteFiles,
+  uniqueTablePrefix,
+  unavailableReason,
+  type TestDatabase,
+} from '../../../utils/databases.js';
+import { describeClusterStorageConformance } from '../../../utils/cluster-storage-conformance.js';
+import { makeJob, makeRun } from '../../../utils/fixtures.js';
+
+/** The three tables of a storage, in the order they can be dropped. */
+export const tablesOf = (storage: TypeOrmStorage): string[] => [
+  storage.runTableName,
+  storage.jobTableName,
+  storage.leaseTableName,
+];
+
+/**
+ * Runs the `ClusterStorage` conformance suite and the TypeORM-specific cluster tests against one
+ * database (PostgreSQL or MySQL/MariaDB). Each test works on tables of its own (a unique prefix),
+ * dropped afterwards.
+ */
+export async function describeTypeOrmClusterStorage(
+  database: TestDatabase,
+  { conformanceOnly = false }: { conformanceOnly?: boolean } = {},
+): Promise<void> {
+  const reason = await unavailableReason(database);
+
+  describeWithDatabase(database, reason, `TypeOrmStorage cluster mode on ${database.label}`, () => {
+    let dataSource: DataSource;
+    const recorder = new QueryRecorder();
+    let tables: string[] = [];
+
+    beforeAll(async () => {
+      dataSource = await createTestDataSource(database, { logger: recorder });
+    });
+
+    afterAll(async () => {
+      if (dataSource?.isInitialized) await dataSource.destroy();
+    });
+
+    afterEach(async () => {
+      await dropTables(dataSource, tables.splice(0));
+    });
+
+    const freshStorage = async (
+      options: TypeOrmStorageOptions = {},
+      on: DataSource = dataSource,
+    ): Promise<TypeOrmStorage> => {
+      const storage = new TypeOrmStorage(on, { tablePrefix: uniqueTablePrefix(), ...options });
+      tables.push(...tablesOf(storage));
+      await storage.initialize();
+      return storage;
+    };
+
+    describeClusterStorageConformance(
+      database.label,
+      async () => {
+        const storage = new TypeOrmStorage(dataSource, { tablePrefix: uniqueTablePrefix() });
+        await storage.initialize();
+        return storage;
+      },
+      async (storage) => dropTables(dataSource, tablesOf(storage as TypeOrmStorage)),
+    );
+
+    if (conformanceOnly) return;
+
+    /** The stored `claimed_by` of a job, read with plain SQL. */
+    const storedClaim = async (storage: TypeOrmStorage, jobId: string): Promise<unknown> => {
+      const q = (name: string): string => dataSource.driver.escape(name);
+      const placeholder = storage.dialect === 'postgres' ? '$1' : '?';
+      const [row] = await dataSource.query(
+        `SELECT ${q('claimed_by')} AS ${q('claim')} FROM ${q(storage.jobTableName)} WHERE ${q('id')} = ${placeholder}`,
+        [jobId],
+      );
+      return row?.claim;
+    };
+
+    describe('tables', () => {
+      it('creates the lease table and the claimed_by column with its index', async () => {
+        const storage = await freshStorage();
+        expect(storage.leaseTableName).toBe(
+          `${storage.jobTableName.slice(0, -'jobs'.length)}job_leases`,
+        );
+        const runner = dataSource.createQueryRunner();
+        try {
+          const leases = await runner.getTable(storage.leaseTableName);
+          expect(leases?.columns.map((column) => column.name)).toStrictEqual([
+            'seq',
+            'id',
+            'instance_id',
+            'acquired_at_ms',
+            'expires_at_ms',
+          ]);
+          expect(leases?.indices.map((index) => index.name)).toStrictEqual([
+            `${storage.leaseTableName}_id_key`,
+          ]);
+          const jobs = await runner.getTable(storage.jobTableName);
+          const claim = jobs?.findColumnByName('claimed_by');
+          expect(claim).toMatchObject({ length: '128', isNullable: true });
+          expect(claim?.type).toMatch(/^(varchar|character varying)$/);
+          expect(jobs?.indices.map((index) => index.name)).toContain(
+            `${storage.jobTableName}_claim_idx`,
+          );
+        } finally {
+          await runner.release();
+        }
+      });
+
+      it('uses leaseTableName as given', async () => {
+        const prefix = uniqueTablePrefix();
+        const storage = await freshStorage({ leaseTableName: `${prefix}custom_leases` });
+        expect(storage.leaseTableName).toBe(`${prefix}custom_leases`);
+        await storage.acquireLease('a#1', 'a', 60_000);
+        const [row] = await dataSource.query(
+          `SELECT COUNT(*) AS n FROM ${dataSource.driver.escape(`${prefix}custom_leases`)}`,
+        );
+        expect(Number(row.n)).toBe(1);
+      });
+
+      it('adds claimed_by and its index to a jobs table made without them (an earlier version)', async () => {
+        const first = await freshStorage();
+        const job = makeJob();
+        await first.createJob(job);
+        const runner = dataSource.createQueryRunner();
+        try {
+          await runner.dropIndex(first.jobTableName, `${first.jobTableName}_claim_idx`);
+          await runner.dropColumn(first.jobTableName, 'claimed_by');
+          await runner.dropTable(first.leaseTableName);
+          const again = new TypeOrmStorage(dataSource, {
+            jobTableName: first.jobTableName,
+            runTableName: first.runTableName,
+            leaseTableName: first.leaseTableName,
+          });
+          await again.acquireLease('a#1', 'a', 60_000);
+          const claimed = { ...job, version: 1 };
+          expect(
+            await again.writeJobIf(claimed, { version: 0, claimedBy: null, claim: 'a#1' }),
+          ).toBe(true);
+          expect(await again.getJob(job.id)).toStrictEqual(claimed);
+          const table = await runner.getTable(first.jobTableName);
+          expect(table?.indices.map((index) => index.name)).toContain(
+            `${first.jobTableName}_claim_idx`,
+          );
+        } finally {
+          await runner.release();
+        }
+      });
+    });
+
+    describe('claimed_by', () => {
+      it('is NULL after createJob and untouched by updateJob, batchUpdateJobs and createRun', async () => {
+        const storage = await freshStorage();
+        const job = makeJob();
+        await storage.createJob(job);
+        expect(await storedClaim(storage, job.id)).toBeNull();
+        await storage.acquireLease('a#1', 'a', 60_000);
+        const claimed: Job = { ...job, status: 'running', version: 1 };
+        expect(
+          await storage.writeJobIf(claimed, { version: 0, claimedBy: null, claim: 'a#1' }),
+        ).toBe(true);
+        expect(await storedClaim(storage, job.id)).toBe('a#1');
+        await storage.updateJob({ ...claimed, version: 2 });
+        await storage.batchUpdateJobs([{ ...claimed, version: 3 }]);
+        await storage.createRun(makeRun(job.id));
+        expect(await storedClaim(storage, job.id)).toBe('a#1');
+        expect(await storage.getJob(job.id)).toStrictEqual({ ...claimed, version: 3 });
+      });
+    });
+
+    describe('statements', () => {
+      it('writes a job, a claimed run and a run end in one statement each, never reading first', async () => {
+        const storage = await freshStorage();
+        const job = makeJob();
+        await storage.createJob(job);
+        await storage.acquireLease('a#1', 'a', 60_000);
+        const run = makeRun(job.id);
+        const count = async (work: () => Promise<unknown>): Promise<string[]> => {
+          recorder.reset();
+          await work();
+          return recorder.queries;
+        };
+        const claimed = { ...job, version: 1 };
+        const condition = { version: 0, claimedBy: null, claim: 'a#1', lease: 'a#1' };
+        const [update] = await count(() => storage.writeJobIf(claimed, condition));
+        expect(update).toMatch(/^UPDATE /);
+        expect(await count(() => storage.writeJobIf(claimed, condition))).toHaveLength(1);
+        const [insert] = await count(() => storage.createClaimedRun(run, 'a#1'));
+        expect(insert).toMatch(/^INSERT INTO .* SELECT .* WHERE EXISTS/);
+        expect(await count(() => storage.createClaimedRun(makeRun(job.id), 'b#2'))).toHaveLength(1);
+        const end = { ...run, status: 'success' as const, endAt: new Date(), duration: 5 };
+        expect(await count(() => storage.finishRun(end))).toHaveLength(1);
+        expect(await count(() => storage.renewLease('a#1', 60_000))).toHaveLength(1);
+        expect(await count(() => storage.findOrphanedJobs())).toHaveLength(2);
+      });
+    });
+
+    describe('the database clock', () => {
+      it('reads the same instant whatever the session time zone', async () => {
+        // PostgreSQL: every session in Kathmandu. MySQL: one connection, its session at -08:00.
+        const postgres = dataSource.options.type === 'postgres';
+        const zone = (
+          postgres ? { extra: { options: '-c TimeZone=Asia/Kathmandu' } } : { poolSize: 1 }
+        ) as Partial<DataSourceOptions>;
+        const zoned = await createTestDataSource(database, zone);
+        try {
+          if (!postgres) {
+            await zoned.query("SET time_zone = '-08:00'");
+            const [row] = await zoned.query('SELECT @@session.time_zone AS tz');
+            expect(row.tz).toBe('-08:00');
+          }
+          const storage = await freshStorage({}, zoned);
+          expect(Math.abs((await storage.clusterNow()) - Date.now())).toBeLessThan(1_000);
+          await storage.acquireLease('a#1', 'a', 60_000);
+          const [record] = await storage.listLeases();
+          expect(Math.abs(record.acquiredAt - Date.now())).toBeLessThan(1_000);
+        } finally {
+          await zoned.destroy();
+        }
+      });
+    });
+
+    describe('validation', () => {
+      it('checks a job as updateJob does', async () => {
+        const storage = await freshStorage();
+        const job = makeJob();
+        await storage.createJob(job);
+        const bad = { ...job, name: 'bad\u0000name', version: 1 };
+        await expect(storage.writeJobIf(bad, { version: 0 })).rejects.toBeInstanceOf(
+          InvalidJobError,
+        );
+        expect(await storage.getJob(job.id)).toStrictEqual(job);
+      });
+    });
+  });
+}
+
+/** The SQLite refusal: cluster mode needs a database several processes share. */
+export function describeTypeOrmClusterStorageRefusal(database: TestDatabase): void {
+  describe(`TypeOrmStorage cluster mode on ${database.label}`, () => {
+    let dataSource: DataSource;
+
+    beforeAll(async () => {
+      dataSource = await createTestDataSource(database);
+    });
+
+    afterAll(async () => {
+      if (dataSource?.isInitialized) await dataSource.destroy();
+      removeSqliteFiles();
+    });
+
+    it('says why it cannot be shared, and every cluster method rejects clearly', async () => {
+      const storage = new TypeOrmStorage(dataSource);
+      const reason = storage.clusterUnsupportedReason();
+      expect(typeof reason).toBe('string');
+      expect(reason).toContain('SQLite');
+      expect(reason).toContain('PostgreSQL, MySQL or MariaDB');
+      const job = makeJob();
+      await storage.createJob(job);
+      const calls: Array<() => Promise<unknown>> = [
+        () => storage.clusterNow(),
+        () => storage.acquireLease('a#1', 'a', 1_000),
+        () => storage.renewLease('a#1', 1_000),
+        () => storage.releaseLease('a#1'),
+        () => storage.listLeases(),
+        () => storage.findOrphanedJobs(),
+        () => storage.writeJobIf({ ...job, version: 1 }, { version: 0 }),
+        () => storage.createClaimedRun(makeRun(job.id), 'a#1'),
+        () => storage.finishRun(makeRun(job.id)),
+      ];
+      for (const call of calls) {
+        const error = await call().catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(InvalidOptionsError);
+        expect((error as InvalidOptionsError).option).toBe('dataSource');
+        expect((error as Error).message).toContain('cluster mode');
+        expect((error as Error).message).toContain(reason);
+      }
+      // Nothing was written.
+      expect(await storage.getJob(job.id)).toStrictEqual(job);
+      await storage.close();
+    });
+  });
+}

@@ -1,0 +1,375 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Scheduler } from '../../../lib/core/scheduler.js';
+import { InvalidOptionsError } from '../../../lib/errors/invalid-options.error.js';
+import { JobRunningError } from '../../../lib/errors/job-running.error.js';
+import type { JobEvent } from '../../../lib/interfaces/job-event.interface.js';
+import type { JobDefinition } from '../../../lib/interfaces/job.interface.js';
+import type { Run } from '../../../lib/interfaces/run.interface.js';
+import type { SchedulerOptions } from '../../../lib/interfaces/scheduler-options.interface.js';
+import { NopLogger } from '../../../lib/loggers/nop-logger.js';
+import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
+import { SharedMemoryClusterStorage } from '../../utils/shared-memory-cluster-storage.js';
+import { advance, deferred, sleep, stopLettingTimePass } from '../../utils/scheduler-harness.js';
+
+const T0 = Date.UTC(2030, 0, 1, 0, 0, 0);
+const CLUSTER = { leaseTtl: 3_000, heartbeatInterval: 1_000, pollInterval: 500 };
+
+/**
+ * One instance of a cluster in this process: a Scheduler on its own view of the shared storage. The
+ * view can be cut off (every call hangs, as behind a network partition) and healed, or killed (cut
+ * for good, its timers left to fire into nothing).
+ */
+interface Instance {
+  name: string;
+  scheduler: Scheduler;
+  events: JobEvent[];
+  ran: Run[];
+  cut(): void;
+  heal(): void;
+}
+
+describe('Scheduler in cluster mode', () => {
+  let db: SharedMemoryClusterStorage;
+  const instances: Instance[] = [];
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
+    vi.setSystemTime(T0);
+    db = new SharedMemoryClusterStorage();
+  });
+
+  afterEach(async () => {
+    for (const instance of instances.splice(0)) {
+      instance.heal();
+      await stopLettingTimePass(instance.scheduler, 10_000);
+    }
+    vi.useRealTimers();
+  });
+
+  /** An instance whose handler `work` takes `ms` of fake time (or waits for `gate`). */
+  function instance(
+    name: string,
+    options: { ms?: number; gate?: Promise<void>; handlers?: boolean } & SchedulerOptions = {},
+  ): Instance {
+    const { ms = 10, gate, handlers = true, ...schedulerOptions } = options;
+    let cut = false;
+    const view = new Proxy(db, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (cut) return new Promise(() => undefined); // never answers
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const scheduler = new Scheduler(view, {
+      logger: new NopLogger(),
+      cluster: { instanceId: name, ...CLUSTER },
+      retryDelay: 1_000,
+      shutdownTimeout: 1_000,
+      ...schedulerOptions,
+    });
+    const events: JobEvent[] = [];
+    const ran: Run[] = [];
+    scheduler.events$.subscribe((event) => {
+      events.push(event);
+      if (event.type === 'run.started' && event.run) ran.push(event.run);
+    });
+    if (handlers) {
+      scheduler.registerHandlerFunc('work', async () => {
+        if (gate) await gate;
+        else await sleep(ms);
+        return name;
+      });
+    }
+    const made: Instance = {
+      name,
+      scheduler,
+      events,
+      ran,
+      cut: () => (cut = true),
+      heal: () => (cut = false),
+    };
+    instances.push(made);
+    return made;
+  }
+
+  const every = (id: string, interval = 1_000, extra: Partial<JobDefinition> = {}) =>
+    ({
+      id,
+      name: id,
+      type: 'interval',
+      interval,
+      handlerName: 'work',
+      ...extra,
+    }) as JobDefinition;
+
+  /** Every stored run of a job, oldest fire first. */
+  async function runsOf(jobId: string): Promise<Run[]> {
+    const runs = await db.getRuns(jobId, 10_000);
+    return runs.sort(
+      (a, b) => a.scheduledAt.getTime() - b.scheduledAt.getTime() || a.attempt - b.attempt,
+    );
+  }
+
+  describe('refuses what cannot be shared', () => {
+    it('MemoryStorage: it is single-instance', () => {
+      expect(() => new Scheduler(new MemoryStorage(), { cluster: true })).toThrow(
+        InvalidOptionsError,
+      );
+      expect(() => new Scheduler(new MemoryStorage(), { cluster: true })).toThrow(
+        /"cluster".*MemoryStorage is single-instance/,
+      );
+      expect(() => new Scheduler(undefined, { cluster: { instanceId: 'a' } })).toThrow(
+        /single-instance/,
+      );
+    });
+
+    it.each(['enableBatchUpdate', 'enableCache'] as const)('%s: true', (option) => {
+      expect(() => new Scheduler(db, { cluster: true, [option]: true })).toThrow(
+        new RegExp(`"${option}".*false in cluster mode`),
+      );
+    });
+
+    it('a storage whose backend cannot be shared says why', () => {
+      const sqliteLike = Object.assign(Object.create(db) as SharedMemoryClusterStorage, {
+        clusterUnsupportedReason: () => 'SQLite is one process file',
+      });
+      expect(() => new Scheduler(sqliteLike, { cluster: true })).toThrow(
+        /SQLite is one process file/,
+      );
+    });
+  });
+
+  it('runs each fire once across three instances', async () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => instance(name, { ms: 50 }));
+    for (let i = 0; i < 10; i++) await a!.scheduler.addJob(every(`job-${i}`));
+    for (const i of [a, b, c]) await i!.scheduler.start();
+    await advance(20_500); // the fire at 20 s has ended, the next is not due
+
+    for (let i = 0; i < 10; i++) {
+      const runs = await runsOf(`job-${i}`);
+      const instants = runs.map((run) => run.scheduledAt.getTime());
+      // Every second from the first fire, none twice, none missing.
+      expect(new Set(instants).size).toBe(instants.length);
+      expect(instants.length).toBeGreaterThanOrEqual(19);
+      for (let k = 1; k < instants.length; k++) expect(instants[k]! - instants[k - 1]!).toBe(1_000);
+      expect(runs.every((run) => run.status === 'success')).toBe(true);
+    }
+    const total = a!.ran.length + b!.ran.length + c!.ran.length;
+    let stored = 0;
+    for (let i = 0; i < 10; i++) stored += (await runsOf(`job-${i}`)).length;
+    expect(total).toBe(stored);
+    // In one process the instances' timers go off in a fixed order, so one tends to win every claim;
+    // the multi-process suite (test/integration/cluster) checks that real instances share the work.
+    const claimedElsewhere = [a, b, c].reduce(
+      (sum, i) => sum + i!.scheduler.metrics().firesClaimedElsewhere,
+      0,
+    );
+    expect(claimedElsewhere).toBeGreaterThan(0);
+  });
+
+  it('never overlaps a job across instances: fires due while it runs elsewhere are skipped', async () => {
+    const [a, b] = ['a', 'b'].map((name) => instance(name, { ms: 2_500 }));
+    await a!.scheduler.addJob(every('slow'));
+    await a!.scheduler.start();
+    await b!.scheduler.start();
+    await advance(12_000);
+    const runs = (await runsOf('slow')).filter((run) => run.endAt !== null);
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    const byStart = [...runs].sort((x, y) => x.startAt.getTime() - y.startAt.getTime());
+    for (let k = 1; k < byStart.length; k++) {
+      expect(byStart[k]!.startAt.getTime()).toBeGreaterThanOrEqual(
+        byStart[k - 1]!.endAt!.getTime(),
+      );
+    }
+    const skipped = a!.scheduler.metrics().firesSkipped + b!.scheduler.metrics().firesSkipped;
+    expect(skipped).toBeGreaterThan(0);
+  });
+
+  it('takes in jobs added, paused, resumed and removed on another instance within pollInterval', async () => {
+    const [a, b] = ['a', 'b'].map((name) => instance(name));
+    await a!.scheduler.start();
+    await b!.scheduler.start();
+    await a!.scheduler.addJob(every('shared', 1_000));
+    await advance(CLUSTER.pollInterval + 1_600);
+    expect((await runsOf('shared')).length).toBeGreaterThan(0);
+
+    await b!.scheduler.pauseJob('shared');
+    await advance(CLUSTER.pollInterval + 10);
+    const paused = (await runsOf('shared')).length;
+    await advance(5_000);
+    expect((await runsOf('shared')).length).toBe(paused);
+    expect((await a!.scheduler.getJob('shared')).status).toBe('paused');
+
+    await a!.scheduler.resumeJob('shared');
+    await advance(3_000);
+    expect((await runsOf('shared')).length).toBeGreaterThan(paused);
+
+    await b!.scheduler.removeJob('shared');
+    const ranBefore = a!.ran.length + b!.ran.length;
+    await advance(5_000);
+    expect(a!.ran.length + b!.ran.length).toBe(ranBefore);
+  });
+
+  it('leaves a job to the instances that have its handler', async () => {
+    const a = instance('a', { handlers: false });
+    a.scheduler.registerHandlerFunc('other', () => 'x');
+    const b = instance('b');
+    await a.scheduler.start();
+    await b.scheduler.start();
+    await b.scheduler.addJob(every('only-b'));
+    await advance(6_500);
+    expect(a.ran.filter((run) => run.jobId === 'only-b')).toHaveLength(0);
+    expect(b.ran.length).toBeGreaterThanOrEqual(5);
+    expect((await runsOf('only-b')).every((run) => run.status === 'success')).toBe(true);
+  });
+
+  it('refuses to trigger a job running on another instance', async () => {
+    const gate = deferred();
+    const a = instance('a', { gate: gate.promise });
+    const b = instance('b', { handlers: true });
+    await a.scheduler.start();
+    await a.scheduler.addJob(every('long', 60_000));
+    await advance(60_000 + 10);
+    expect(a.ran).toHaveLength(1);
+    await b.scheduler.start();
+    await expect(b.scheduler.triggerJob('long')).rejects.toThrow(JobRunningError);
+    gate.resolve();
+    await advance(100);
+    await b.scheduler.triggerJob('long');
+    await advance(100);
+    expect(b.ran).toHaveLength(1);
+    expect(b.ran[0]!.scheduledAt.getTime()).not.toBe(a.ran[0]!.scheduledAt.getTime());
+  });
+
+  it('records the run of a lost instance failed once its lease expires, and retries it elsewhere; its late end is fenced', async () => {
+    const gate = deferred();
+    const a = instance('a', { gate: gate.promise });
+    const b = instance('b', { ms: 10 });
+    await a.scheduler.addJob(every('job', 60_000, { maxRetry: 1 }));
+    await a.scheduler.start();
+    await advance(60_000 + 10);
+    expect(a.ran).toHaveLength(1);
+    await b.scheduler.start();
+    const lostRun = a.ran[0]!;
+
+    a.cut(); // a hangs: no renewal, no write
+    await advance(CLUSTER.leaseTtl + CLUSTER.heartbeatInterval + 100);
+    const recorded = (await runsOf('job')).find((run) => run.id === lostRun.id)!;
+    expect(recorded.status).toBe('failed');
+    expect(recorded.error).toMatch(/InstanceLostError: .*lease a#[0-9a-f]+.* stopped renewing/);
+    // Retried on b (attempt 2 of the same fire), per maxRetry.
+    await advance(100);
+    const retry = (await runsOf('job')).find((run) => run.attempt === 2);
+    expect(retry).toMatchObject({ status: 'success', output: 'b' });
+    expect(retry!.scheduledAt.getTime()).toBe(lostRun.scheduledAt.getTime());
+    expect(b.events.some((e) => e.type === 'run.failed' && e.runId === lostRun.id)).toBe(true);
+
+    // a comes back and its handler ends: its record is not written over b's.
+    a.heal();
+    gate.resolve();
+    await advance(CLUSTER.heartbeatInterval + 100);
+    const after = (await runsOf('job')).find((run) => run.id === lostRun.id)!;
+    expect(after.status).toBe('failed');
+    expect(after.error).toMatch(/InstanceLostError/);
+    // a took a new lease and goes on as a member.
+    const health = await a.scheduler.health();
+    expect(health.cluster?.leaseValid).toBe(true);
+    const oldLease = /lease (a#[0-9a-f]+)/.exec(recorded.error)![1];
+    expect(health.cluster?.leaseId).not.toBe(oldLease);
+    const leases = await db.listLeases();
+    expect(leases.map((lease) => lease.instanceId).sort()).toEqual(['a', 'b']);
+    expect(leases.some((lease) => lease.id === oldLease)).toBe(false);
+    expect(db.claimOf('job')).toBeNull();
+  });
+
+  it('stops claiming once its lease is older than leaseTtl, and starts again once renewed', async () => {
+    const a = instance('a');
+    await a.scheduler.start();
+    await a.scheduler.addJob(every('job'));
+    await advance(2_100);
+    const before = a.ran.length;
+    expect(before).toBeGreaterThan(0);
+    // Renewals hang: claims stop once the lease is leaseTtl old (by the local monotonic clock).
+    const renew = vi.spyOn(db, 'renewLease').mockImplementation(() => new Promise(() => undefined));
+    await advance(CLUSTER.leaseTtl + CLUSTER.heartbeatInterval);
+    const stalled = a.ran.length;
+    await advance(5_000);
+    expect(a.ran.length).toBe(stalled);
+    expect((await a.scheduler.health()).cluster?.leaseValid).toBe(false);
+    renew.mockRestore();
+    await advance(CLUSTER.heartbeatInterval * 2 + 2_000);
+    expect(a.ran.length).toBeGreaterThan(stalled);
+  });
+
+  it('times leases by the database clock, not the host clock', async () => {
+    // The host runs an hour ahead of the database: leases still live for leaseTtl of database time.
+    const skew = 3_600_000;
+    db.dbClock = () => Date.now() - skew;
+    const [a, b] = ['a', 'b'].map((name) => instance(name));
+    await a!.scheduler.start();
+    await b!.scheduler.start();
+    await advance(10_000);
+    const leases = await db.listLeases();
+    expect(leases).toHaveLength(2);
+    for (const lease of leases) {
+      expect(lease.expiresAt - (Date.now() - skew)).toBeGreaterThan(0);
+      expect(lease.expiresAt - (Date.now() - skew)).toBeLessThanOrEqual(CLUSTER.leaseTtl);
+    }
+    expect((await a!.scheduler.health()).cluster?.leaseValid).toBe(true);
+  });
+
+  it('after all instances were down, applies the misfire policy once across the cluster', async () => {
+    const setup = instance('setup');
+    await setup.scheduler.addJob(every('once-policy', 1_000));
+    await setup.scheduler.addJob(every('skip-policy', 1_000, { misfirePolicy: 'skip' }));
+    await setup.scheduler.addJob(
+      every('all-policy', 1_000, { misfirePolicy: 'fire-all', maxMisfires: 4 }),
+    );
+    instances.splice(0); // never started
+    vi.setSystemTime(T0 + 60_000); // a minute of downtime
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => instance(name));
+    for (const i of [a, b, c]) await i!.scheduler.start();
+    await advance(300);
+    expect((await runsOf('once-policy')).map((run) => run.scheduledAt.getTime())).toEqual([
+      T0 + 1_000,
+    ]);
+    expect(await runsOf('skip-policy')).toHaveLength(0);
+    await advance(1_000);
+    const all = await runsOf('all-policy');
+    // Each instance counts the missed fires it takes part in: at most maxMisfires per instance.
+    expect(all.length).toBeGreaterThanOrEqual(4);
+    expect(all.length).toBeLessThanOrEqual(4 * 3);
+    expect(new Set(all.map((run) => run.scheduledAt.getTime())).size).toBe(all.length);
+  });
+
+  it('never re-runs a fire after the clock is moved back', async () => {
+    const [a, b] = ['a', 'b'].map((name) => instance(name));
+    await a!.scheduler.addJob(every('job'));
+    await a!.scheduler.start();
+    await b!.scheduler.start();
+    await advance(5_000);
+    vi.setSystemTime(Date.now() - 3_000);
+    await advance(6_000);
+    const instants = (await runsOf('job')).map((run) => run.scheduledAt.getTime());
+    expect(new Set(instants).size).toBe(instants.length);
+  });
+
+  it('a graceful stop ends its runs, releases its claims and its lease; the others go on', async () => {
+    const [a, b] = ['a', 'b'].map((name) => instance(name, { ms: 400 }));
+    await a!.scheduler.addJob(every('job'));
+    await a!.scheduler.start();
+    await advance(1_100);
+    expect(a!.ran).toHaveLength(1);
+    await b!.scheduler.start();
+    await stopLettingTimePass(a!.scheduler, 1_000);
+    instances.splice(instances.indexOf(a!), 1);
+    expect((await runsOf('job'))[0]).toMatchObject({ status: 'success' });
+    expect((await db.listLeases()).map((lease) => lease.instanceId)).toEqual(['b']);
+    await advance(3_500);
+    expect(b!.ran.length).toBeGreaterThanOrEqual(2);
+    expect((await runsOf('job')).map((run) => run.status)).not.toContain('failed');
+  });
+});
