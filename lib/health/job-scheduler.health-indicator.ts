@@ -13,7 +13,8 @@ export interface JobSchedulerHealthOptions {
 
 /**
  * A `@nestjs/terminus` health indicator for the scheduler: up when it is started, its storage
- * answers `ping()`, and no due fire has waited longer than `maxLag`. Import it from
+ * answers `ping()`, no due fire has waited longer than `maxLag`, and (cluster mode) its lease is
+ * valid. Import it from
  * `nestjs-job-scheduler/terminus` and list it in a module that imports `TerminusModule`.
  */
 @Injectable()
@@ -38,7 +39,11 @@ export class JobSchedulerHealthIndicator {
     const indicator = this.indicators.check(key);
     const health = await this.scheduler.health();
     const data = { ...health, maxLagMs: maxLag };
-    const healthy = health.started && health.storageReachable && health.oldestDueLagMs <= maxLag;
+    const healthy =
+      health.started &&
+      health.storageReachable &&
+      health.oldestDueLagMs <= maxLag &&
+      (health.cluster?.leaseValid ?? true);
     return healthy ? indicator.up(data) : indicator.down(data);
   }
 }

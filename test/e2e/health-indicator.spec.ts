@@ -3,6 +3,7 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JobModule, MemoryStorage, NopLogger, SchedulerService } from '../../lib/index.js';
+import { SharedMemoryClusterStorage } from '../utils/shared-memory-cluster-storage.js';
 import { JobSchedulerHealthIndicator } from '../../lib/health/index.js';
 
 // The README's snippet, as a user writes it.
@@ -20,11 +21,20 @@ class HealthController {
   }
 }
 
-async function boot(storage = new MemoryStorage(), autoStart = true): Promise<INestApplication> {
+async function boot(
+  storage = new MemoryStorage(),
+  autoStart = true,
+  cluster = false,
+): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       TerminusModule.forRoot({ logger: false }),
-      JobModule.forRoot({ storage, autoStart, logger: new NopLogger() }),
+      JobModule.forRoot({
+        storage,
+        autoStart,
+        logger: new NopLogger(),
+        ...(cluster ? { cluster: { instanceId: 'web-1' } } : {}),
+      }),
     ],
     controllers: [HealthController],
     providers: [JobSchedulerHealthIndicator],
@@ -82,6 +92,31 @@ describe('JobSchedulerHealthIndicator (@nestjs/terminus)', () => {
           storageError: 'Error: connection refused',
         },
       },
+    });
+  });
+
+  it('in cluster mode, reports the lease and is down while it is not valid', async () => {
+    const storage = new SharedMemoryClusterStorage();
+    app = await boot(storage, true, true);
+    const up = await app.get(HealthController).check();
+    expect(up.info?.jobScheduler).toMatchObject({
+      status: 'up',
+      cluster: {
+        instanceId: 'web-1',
+        leaseId: expect.stringMatching(/^web-1#[0-9a-f]{12}$/),
+        leaseValid: true,
+      },
+    });
+    // 30 s later by the monotonic clock, with no renewal since: the lease is not trusted any more.
+    const realNow = performance.now();
+    vi.spyOn(performance, 'now').mockReturnValue(realNow + 31_000);
+    const error = await app
+      .get(HealthController)
+      .check()
+      .catch((e: unknown) => e);
+    vi.restoreAllMocks();
+    expect((error as { getResponse(): unknown }).getResponse()).toMatchObject({
+      error: { jobScheduler: { status: 'down', cluster: { leaseValid: false } } },
     });
   });
 
