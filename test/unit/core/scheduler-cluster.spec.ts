@@ -345,6 +345,24 @@ describe('Scheduler in cluster mode', () => {
     expect(new Set(all.map((run) => run.scheduledAt.getTime())).size).toBe(all.length);
   });
 
+  it('after a clock jump forward, runs the missed fires per policy once across the cluster', async () => {
+    const [a, b] = ['a', 'b'].map((name) => instance(name));
+    await a!.scheduler.addJob(every('jump', 1_000));
+    await a!.scheduler.start();
+    await b!.scheduler.start();
+    await advance(3_500);
+    const before = (await runsOf('jump')).length;
+    vi.setSystemTime(Date.now() + 3_600_000); // an hour later, at once
+    await advance(600);
+    const after = await runsOf('jump');
+    // fire-once: one run for the hour of missed fires, not one per instance.
+    expect(after.length).toBe(before + 1);
+    await advance(2_000);
+    const instants = (await runsOf('jump')).map((run) => run.scheduledAt.getTime());
+    expect(new Set(instants).size).toBe(instants.length);
+    expect(instants.length).toBe(before + 3);
+  });
+
   it('never re-runs a fire after the clock is moved back', async () => {
     const [a, b] = ['a', 'b'].map((name) => instance(name));
     await a!.scheduler.addJob(every('job'));
