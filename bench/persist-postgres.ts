@@ -256,7 +256,7 @@ async function bound(admin: DataSource): Promise<Record<string, unknown>> {
       await runner.release();
     }
   } finally {
-    await drop(admin, [table, storage.runTableName, storage.jobTableName]);
+    await drop(admin, [table, storage.runTableName, storage.jobTableName, storage.leaseTableName]);
   }
 }
 
@@ -357,7 +357,7 @@ async function drain(admin: DataSource, batched: boolean): Promise<Record<string
     };
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();
-    await drop(admin, [storage.runTableName, storage.jobTableName]);
+    await drop(admin, [storage.runTableName, storage.jobTableName, storage.leaseTableName]);
   }
 }
 

@@ -234,6 +234,35 @@ if (pgSkipped) {
   }
 }
 
+// ---- 4. cluster scale-out on PostgreSQL -----------------------------------------------------------
+
+const list = (values: unknown, format: (n: unknown) => string): string =>
+  Array.isArray(values) ? values.map(format).join(' / ') : 'n/a';
+process.stdout.write(
+  `\n4. cluster scale-out, PostgreSQL: 1 / 2 / 3 instances (child processes), once-jobs due at one instant, concurrentRuns 10 each\n`,
+);
+const clusterOut = pgSkipped ? undefined : await scenario('./cluster-scale-out.ts', []);
+const clusterSkipped = pgSkipped || clusterOut?.skipped === true;
+if (clusterSkipped) {
+  process.stdout.write(
+    '  skipped: PostgreSQL is not reachable. Start it, or set TEST_POSTGRES_URL.\n',
+  );
+} else if (clusterOut) {
+  process.stdout.write(
+    `  4a. handler waits ${String(clusterOut.handlerMs)} ms, ${int(clusterOut.slowJobs)} jobs: runs/s ${list(clusterOut.slowRunsPerSec, int)}` +
+      ` (2 / 3 instances: ${ratio(clusterOut.slowRatio2, 1)} / ${ratio(clusterOut.slowRatio3, 1)} of 1; aim 3 >= 2.50x: ${Number(clusterOut.slowRatio3) >= 2.5 ? 'met' : 'NOT met'});` +
+      ` runs per instance ${list(clusterOut.slowPerInstance, String)}\n` +
+      `  4b. no-op handler, ${int(clusterOut.noopJobs)} jobs: fires/s ${list(clusterOut.noopRunsPerSec, int)}` +
+      ` (2 / 3 instances: ${ratio(clusterOut.noopRatio2, 1)} / ${ratio(clusterOut.noopRatio3, 1)} of 1); cluster off, 1 instance: ${int(clusterOut.singleRunsPerSec)}\n` +
+      `      CPU per run, instances: ${list(clusterOut.noopNodeCpuMsPerRun, (n) => num(n))} ms; postgres: ${list(clusterOut.noopPostgresCpuMsPerRun, (n) => num(n))} ms\n` +
+      `  4c. statements per run (no-op): cluster off ${num(clusterOut.statementsPerRunSingle)}, cluster 1 / 2 / 3 instances ${list(clusterOut.statementsPerRunCluster, (n) => num(n))};` +
+      ` idle cluster instance ${num(clusterOut.idleStatementsPerSec)} statements/s (default timings), ${num(clusterOut.idleStatementsPerSecShort)} (heartbeat 500 ms, poll 200 ms)\n` +
+      `  every job run exactly once: ${clusterOut.wrongRuns === 0 ? 'yes' : `NO (${String(clusterOut.wrongRuns)} wrong)`} (${int(clusterOut.seconds)} s, load after: ${load()})\n`,
+  );
+}
+const clusterAt = (key: string, i: number): unknown =>
+  Array.isArray(clusterOut?.[key]) ? (clusterOut[key] as unknown as unknown[])[i] : undefined;
+
 const rows: string[][] = [
   ['Scenario', 'ours', 'peer / baseline', 'ratio (ours / other)'],
   [
@@ -296,6 +325,30 @@ const rows: string[][] = [
       : `${num(persistOff?.statementsPerRun)} / ${num(persistOn?.statementsPerRun, 4)}`,
     '',
     '',
+  ],
+  [
+    `Cluster, PostgreSQL, ${String(clusterOut?.handlerMs ?? 50)} ms handler: runs/s with 1 / 2 / 3 instances`,
+    clusterSkipped ? 'skipped' : list(clusterOut?.slowRunsPerSec, int),
+    `${int(clusterAt('slowRunsPerSec', 0))} (1 instance)`,
+    clusterSkipped
+      ? ''
+      : `${ratio(clusterOut?.slowRatio2, 1)} / ${ratio(clusterOut?.slowRatio3, 1)} (2 / 3 instances)`,
+  ],
+  [
+    'Cluster, PostgreSQL, no-op handler: fires/s with 1 / 2 / 3 instances',
+    clusterSkipped ? 'skipped' : list(clusterOut?.noopRunsPerSec, int),
+    `${int(clusterOut?.singleRunsPerSec)} (cluster off)`,
+    clusterSkipped ? '' : ratio(clusterAt('noopRunsPerSec', 0), clusterOut?.singleRunsPerSec),
+  ],
+  [
+    'Cluster, PostgreSQL: statements per run, 1 / 2 / 3 instances; idle statements/s',
+    clusterSkipped
+      ? 'skipped'
+      : `${list(clusterOut?.statementsPerRunCluster, (n) => num(n))}; idle ${num(clusterOut?.idleStatementsPerSec)}/s`,
+    `${num(clusterOut?.statementsPerRunSingle)} (cluster off)`,
+    clusterSkipped
+      ? ''
+      : ratio(clusterAt('statementsPerRunCluster', 0), clusterOut?.statementsPerRunSingle),
   ],
 ];
 const table = rows.map((r) => `| ${r.join(' | ')} |`);

@@ -1,0 +1,481 @@
+/**
+ * Cluster scale-out on PostgreSQL (`npm run bench:cluster`, or as a scenario of `bench/run.ts`): 1, 2
+ * and 3 scheduler instances, each a child process (`test/utils/cluster-child.ts`) with its own
+ * DataSource, `concurrentRuns` 10 each, draining `--jobs` once-jobs that all fall due at one instant.
+ *
+ * - (i) a handler that waits 50 ms: runs/s per instance count and the ratio to 1 instance (one
+ *   instance can do at most 10 / 50 ms = 200 runs/s).
+ * - (ii) a no-op handler: fires/s per instance count.
+ * - (iii) statements per run: every statement each instance's DataSource runs (a TypeORM logger in
+ *   the child) over the drain, divided by the runs, for the no-op drains (cluster, 1-3 instances)
+ *   and for one instance with cluster mode off; plus the statements per second of an idle cluster
+ *   instance (heartbeat and poll only), with the default timings and with the tests' short ones.
+ *
+ * Cluster timings are the defaults (lease 30 s, heartbeat 10 s, poll 1 s). The jobs are made by one
+ * `addJob` and copies of its row in one `INSERT ... SELECT` after the instances are up (they are
+ * picked up by the poll), due `pollInterval` + 500 ms later; with cluster mode off (no poll) they are
+ * made before the instance starts. Runs/s is the jobs divided by the time from that due instant to
+ * the end of the last run (`MAX(end_at)`), once every run is recorded `success`; the runs are
+ * checked: one per job. Prints its figures, and a `RESULT {json}` line for `run.ts`. Unreachable
+ * server: reports `{ skipped: true }`. Tables get a unique prefix and are dropped.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { Scheduler } from '../lib/core/scheduler.js';
+import { NopLogger } from '../lib/loggers/nop-logger.js';
+import { dropJobTables } from '../lib/storage/typeorm/job-tables.js';
+import { JOB_WRITE_COLUMNS } from '../lib/storage/typeorm/job-sql.js';
+import { TypeOrmStorage } from '../lib/storage/typeorm/typeorm.storage.js';
+import type { ChildLine, ClusterChildConfig, QueryCounts } from '../test/utils/cluster-child.js';
+import { ClusterChild } from '../test/utils/cluster-process.js';
+import { intArg, report, sleep } from './common.js';
+
+const URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** Once-jobs of each drain with the 50 ms handler (one instance needs jobs / 200 s). */
+const SLOW_JOBS = intArg('jobs', 1_500);
+/** Once-jobs of each no-op drain. */
+const NOOP_JOBS = intArg('noop-jobs', 1_500);
+const CONCURRENT = intArg('concurrent', 10);
+const HANDLER_MS = intArg('handler-ms', 50);
+const IDLE_SECONDS = intArg('idle-seconds', 10);
+/** `--phases=slow,noop,single,idle` (default all) and `--instances=1,2,3`: run a part only. */
+const listArg = (name: string, fallback: string): string[] =>
+  (process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback).split(
+    ',',
+  );
+const PHASES = new Set(listArg('phases', 'slow,noop,single,idle'));
+const COUNTS = listArg('instances', '1,2,3').map(Number);
+/** The default cluster timings (ms). */
+const POLL_MS = 1_000;
+const HEARTBEAT_MS = 10_000;
+const LEASE_TTL_MS = 30_000;
+/** The tests' short timings (ms), for the second idle figure. */
+const SHORT = { leaseTtl: 2_000, heartbeatInterval: 500, pollInterval: 200 };
+
+type Stats = Extract<ChildLine, { event: 'stats' | 'stopped' }>;
+
+/** The figures of one drain. */
+interface Drain {
+  instances: number;
+  cluster: boolean;
+  handlerMs: number;
+  jobs: number;
+  runsPerSec: number;
+  /** From the due instant to the end of the last run. */
+  spanMs: number;
+  /** How late the first run started after the due instant. */
+  firstStartMs: number;
+  /** Runs per instance (their own `runsSucceeded`). */
+  perInstance: number[];
+  /** Statements of all instances over the drain, per run. */
+  statementsPerRun: number;
+  /** The same by kind (all instances), per run. */
+  perRunByKind: Record<string, number>;
+  /** CPU of the instances' processes, and of the PostgreSQL server, over the drain, per run (ms). */
+  nodeCpuMsPerRun: number;
+  postgresCpuMsPerRun: number;
+  /** CPU of the instances and the server over the drain's window, in cores. */
+  coresBusy: number;
+  firesClaimedElsewhere: number;
+  firesSkipped: number;
+  /** Jobs whose run was recorded more than once, or not at all (must be 0). */
+  wrongRuns: number;
+}
+
+/** CPU ms used so far by a process (Linux /proc: utime + stime), or NaN. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ 100
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU ms used so far by the local PostgreSQL server's processes, or NaN when it is not local. */
+function postgresCpuMs(): number {
+  if (!/@(127\.0\.0\.1|localhost)[:/]/.test(URL)) return NaN;
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let name: string;
+    try {
+      name = readFileSync(`/proc/${pid}/comm`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (name.startsWith('postgres')) total += cpuMs(Number(pid)) || 0;
+  }
+  return total;
+}
+
+async function connect(): Promise<DataSource> {
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url: URL,
+    connectTimeoutMS: 2_000,
+  } as DataSourceOptions);
+  await dataSource.initialize();
+  return dataSource;
+}
+
+function newPrefix(): string {
+  return `bench_${randomBytes(4).toString('hex')}_`;
+}
+
+function childConfig(
+  prefix: string,
+  name: string,
+  cluster: boolean,
+  handlerMs: number,
+  timings: Partial<typeof SHORT> = {},
+): ClusterChildConfig {
+  return {
+    type: 'postgres',
+    url: URL,
+    tablePrefix: prefix,
+    cluster: cluster
+      ? {
+          instanceId: name,
+          leaseTtl: LEASE_TTL_MS,
+          heartbeatInterval: HEARTBEAT_MS,
+          pollInterval: POLL_MS,
+          ...timings,
+        }
+      : null,
+    name,
+    handlers: { work: { ms: handlerMs } },
+    scheduler: { concurrentRuns: CONCURRENT, shutdownTimeout: '10s' },
+    events: [],
+    countQueries: true,
+  };
+}
+
+/** Asks a child for its counters (SIGUSR2) and waits for the answer. */
+async function statsOf(child: ClusterChild): Promise<Stats> {
+  const seen = child.lines.length;
+  child.signal('SIGUSR2');
+  return (await child.waitForLine(
+    'stats',
+    (l) => l.event === 'stats' && child.lines.indexOf(l) >= seen,
+    10_000,
+  )) as Stats;
+}
+
+/** `b - a` for each count. */
+function diff(a: QueryCounts | null, b: QueryCounts | null): QueryCounts {
+  const out = { total: 0, select: 0, insert: 0, update: 0, delete: 0, control: 0, other: 0 };
+  for (const key of Object.keys(out) as (keyof QueryCounts)[]) {
+    out[key] = (b?.[key] ?? 0) - (a?.[key] ?? 0);
+  }
+  return out;
+}
+
+/** The jobs table made, with `jobs` once-jobs due at `dueAt`: one addJob, then copies of its row. */
+async function makeJobs(admin: DataSource, storage: TypeOrmStorage, jobs: number, dueAt: number) {
+  const maker = new Scheduler(storage, { logger: new NopLogger() });
+  maker.registerHandlerFunc('work', () => undefined);
+  await maker.addJob({ id: 'job-1', type: 'once', runAt: new Date(dueAt), handlerName: 'work' });
+  const copied = JOB_WRITE_COLUMNS.filter((c) => c.name !== 'id').map((c) => `"${c.name}"`);
+  await admin.query(
+    `INSERT INTO "${storage.jobTableName}" ("id", ${copied.join(', ')})
+      SELECT 'job-' || g, ${copied.join(', ')}
+      FROM "${storage.jobTableName}" CROSS JOIN generate_series(2, $1) AS g WHERE "id" = 'job-1'`,
+    [jobs],
+  );
+  await admin.query(`ANALYZE "${storage.jobTableName}"`);
+}
+
+async function dropTables(admin: DataSource, storage: TypeOrmStorage): Promise<void> {
+  const runner = admin.createQueryRunner();
+  try {
+    await dropJobTables(runner, {
+      jobTable: storage.jobTableName,
+      runTable: storage.runTableName,
+      leaseTable: storage.leaseTableName,
+    });
+  } finally {
+    await runner.release();
+  }
+}
+
+async function stopAll(children: ClusterChild[]): Promise<Stats[]> {
+  await Promise.all(children.map((child) => child.stop(30_000)));
+  return children.map((child) => child.lines.find((l) => l.event === 'stopped') as Stats);
+}
+
+/** One drain: `instances` children (cluster mode, or one with it off), `jobs` once-jobs. */
+async function drain(
+  admin: DataSource,
+  instances: number,
+  cluster: boolean,
+  handlerMs: number,
+  jobs: number,
+): Promise<Drain> {
+  const prefix = newPrefix();
+  const storage = new TypeOrmStorage(admin, { tablePrefix: prefix });
+  await storage.initialize();
+  const children: ClusterChild[] = [];
+  try {
+    let dueAt: number;
+    const start = (): ClusterChild[] => {
+      for (let i = 0; i < instances; i++) {
+        const name = `${cluster ? 'node' : 'single'}-${i + 1}`;
+        children.push(new ClusterChild(name, childConfig(prefix, name, cluster, handlerMs)));
+      }
+      return children;
+    };
+    if (cluster) {
+      await Promise.all(start().map((child) => child.ready()));
+      dueAt = Date.now() + POLL_MS + 1_500;
+      await makeJobs(admin, storage, jobs, dueAt);
+    } else {
+      // No poll without cluster mode: the jobs are there before it starts, due once it is up.
+      dueAt = Date.now() + 5_000;
+      await makeJobs(admin, storage, jobs, dueAt);
+      await Promise.all(start().map((child) => child.ready()));
+      if (Date.now() >= dueAt - 300) {
+        process.stderr.write('  ! the instance was not up before the jobs fell due\n');
+      }
+    }
+    const before = await Promise.all(children.map(statsOf));
+    const cpu0 = children.map((child) => cpuMs(child.pid));
+    const pg0 = postgresCpuMs();
+    const runs = (): Promise<{ done: number; failed: number }> =>
+      admin
+        .query(
+          `SELECT COUNT(*) FILTER (WHERE "status" = 'success') AS done, COUNT(*) FILTER (WHERE "status" = 'failed') AS failed FROM "${storage.runTableName}"`,
+        )
+        .then(([row]: { done: string; failed: string }[]) => ({
+          done: Number(row?.done),
+          failed: Number(row?.failed),
+        }));
+    const deadline = dueAt + 120_000;
+    for (;;) {
+      const now = await runs();
+      if (now.done + now.failed >= jobs) break;
+      if (Date.now() > deadline)
+        throw new Error(`drain not done: ${JSON.stringify(now)} of ${jobs}`);
+      await sleep(100);
+    }
+    const after = await Promise.all(children.map(statsOf));
+    // The drain's window: before it the instances are idle (a poll a second).
+    const windowMs =
+      Math.max(...after.map((a) => a.at)) - Math.max(dueAt, ...before.map((b) => b.at));
+    const nodeCpu = children.reduce((sum, child, i) => sum + cpuMs(child.pid) - cpu0[i]!, 0);
+    const pgCpu = postgresCpuMs() - pg0;
+    const [row] = (await admin.query(
+      `SELECT COUNT(*) AS runs, COUNT(DISTINCT "job_id") AS jobs,
+              COUNT(*) FILTER (WHERE "status" <> 'success') AS unsuccessful,
+              EXTRACT(EPOCH FROM MIN("start_at")) * 1000 AS first_start,
+              EXTRACT(EPOCH FROM MAX("end_at")) * 1000 AS last_end
+         FROM "${storage.runTableName}"`,
+    )) as {
+      runs: string;
+      jobs: string;
+      unsuccessful: string;
+      first_start: string;
+      last_end: string;
+    }[];
+    const stopped = await stopAll(children);
+    const spanMs = Number(row?.last_end) - dueAt;
+    const counts = children.map((_, i) => diff(before[i]!.queries, after[i]!.queries));
+    const sum = diff(null, null);
+    for (const c of counts) {
+      for (const key of Object.keys(sum) as (keyof QueryCounts)[]) sum[key] += c[key];
+    }
+    const perRunByKind = Object.fromEntries(
+      Object.entries(sum)
+        .filter(([key]) => key !== 'total')
+        .map(([key, n]) => [key, n / jobs]),
+    );
+    return {
+      instances,
+      cluster,
+      handlerMs,
+      jobs,
+      runsPerSec: jobs / (spanMs / 1000),
+      spanMs,
+      firstStartMs: Number(row?.first_start) - dueAt,
+      perInstance: stopped.map((s) => s.runsSucceeded),
+      statementsPerRun: sum.total / jobs,
+      perRunByKind,
+      nodeCpuMsPerRun: nodeCpu / jobs,
+      coresBusy: (nodeCpu + pgCpu) / windowMs,
+      postgresCpuMsPerRun: pgCpu / jobs,
+      firesClaimedElsewhere: stopped.reduce((n, s) => n + s.firesClaimedElsewhere, 0),
+      firesSkipped: stopped.reduce((n, s) => n + s.firesSkipped, 0),
+      wrongRuns:
+        Math.abs(Number(row?.runs) - jobs) +
+        Math.abs(Number(row?.jobs) - jobs) +
+        Number(row?.unsuccessful),
+    };
+  } finally {
+    await Promise.all(children.map((child) => child.kill()));
+    await dropTables(admin, storage);
+  }
+}
+
+/** Statements per second of an idle cluster instance (100 jobs, none due) over `seconds`. */
+async function idle(
+  admin: DataSource,
+  timings: Partial<typeof SHORT>,
+  seconds: number,
+): Promise<{ perSec: number; byKind: Record<string, number> }> {
+  const prefix = newPrefix();
+  const storage = new TypeOrmStorage(admin, { tablePrefix: prefix });
+  await storage.initialize();
+  const maker = new Scheduler(storage, { logger: new NopLogger() });
+  maker.registerHandlerFunc('work', () => undefined);
+  for (let i = 0; i < 100; i++) {
+    await maker.addJob({ id: `idle-${i}`, interval: '1h', handlerName: 'work' });
+  }
+  const child = new ClusterChild('idle', childConfig(prefix, 'idle', true, 0, timings));
+  try {
+    await child.ready();
+    // Skip the start's own statements and its first look for lost instances.
+    await sleep(300);
+    const before = await statsOf(child);
+    await sleep(seconds * 1000);
+    const after = await statsOf(child);
+    const d = diff(before.queries, after.queries);
+    const elapsed = (after.at - before.at) / 1000;
+    await stopAll([child]);
+    return {
+      perSec: d.total / elapsed,
+      byKind: Object.fromEntries(
+        Object.entries(d)
+          .filter(([key, n]) => key !== 'total' && n > 0)
+          .map(([key, n]) => [key, n / elapsed]),
+      ),
+    };
+  } finally {
+    await child.kill();
+    await dropTables(admin, storage);
+  }
+}
+
+const fixed = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const int = (n: number): string =>
+  Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a';
+const kinds = (byKind: Record<string, number>, digits = 2): string =>
+  Object.entries(byKind)
+    .filter(([, n]) => n > 0)
+    .map(([key, n]) => `${key} ${n.toFixed(digits)}`)
+    .join(', ');
+
+function printDrain(d: Drain, base: Drain | undefined): void {
+  process.stdout.write(
+    `  ${d.cluster ? `${d.instances} instance(s)` : '1 instance, cluster off'}: ${int(d.runsPerSec)} runs/s` +
+      (base ? ` (${fixed(d.runsPerSec / base.runsPerSec, 2)}x of 1)` : '') +
+      `, ${int(d.spanMs)} ms from due to last end (first start +${int(d.firstStartMs)} ms);` +
+      ` per instance [${d.perInstance.join(', ')}]; claimed elsewhere ${int(d.firesClaimedElsewhere)},` +
+      ` skipped ${int(d.firesSkipped)}; ${fixed(d.statementsPerRun, 2)} statements/run (${kinds(d.perRunByKind)});` +
+      ` CPU per run: instances ${fixed(d.nodeCpuMsPerRun, 2)} ms, postgres ${fixed(d.postgresCpuMsPerRun, 2)} ms (${fixed(d.coresBusy, 2)} of ${availableParallelism()} cores busy); wrong runs ${d.wrongRuns}\n`,
+  );
+}
+
+let admin: DataSource;
+try {
+  admin = await connect();
+} catch (error) {
+  report({
+    skipped: true,
+    reason: error instanceof Error ? error.message : String(error),
+    url: URL,
+  });
+  process.exit(0);
+}
+
+const started = performance.now();
+const ratioOf = (list: Drain[], n: number): number =>
+  (list.find((d) => d.instances === n)?.runsPerSec ?? NaN) /
+  (list.find((d) => d.instances === 1)?.runsPerSec ?? NaN);
+try {
+  process.stdout.write(
+    `Cluster scale-out on PostgreSQL (${URL}): once-jobs due at one instant (${SLOW_JOBS} with the ${HANDLER_MS} ms handler, ${NOOP_JOBS} no-op),` +
+      ` concurrentRuns ${CONCURRENT} per instance, default cluster timings (lease ${LEASE_TTL_MS} ms, heartbeat ${HEARTBEAT_MS} ms, poll ${POLL_MS} ms)\n`,
+  );
+  const slow: Drain[] = [];
+  if (PHASES.has('slow')) {
+    process.stdout.write(
+      `(i) handler waits ${HANDLER_MS} ms (1 instance: at most ${int((CONCURRENT * 1000) / HANDLER_MS)} runs/s)\n`,
+    );
+    for (const n of COUNTS) {
+      slow.push(await drain(admin, n, true, HANDLER_MS, SLOW_JOBS));
+      printDrain(slow.at(-1)!, slow[0] === slow.at(-1) ? undefined : slow[0]);
+    }
+  }
+  const noop: Drain[] = [];
+  if (PHASES.has('noop')) {
+    process.stdout.write(`(ii) no-op handler\n`);
+    for (const n of COUNTS) {
+      noop.push(await drain(admin, n, true, 0, NOOP_JOBS));
+      printDrain(noop.at(-1)!, noop[0] === noop.at(-1) ? undefined : noop[0]);
+    }
+  }
+  let single: Drain | undefined;
+  let idleDefault: { perSec: number; byKind: Record<string, number> } | undefined;
+  let idleShort: typeof idleDefault;
+  if (PHASES.has('single') || PHASES.has('idle')) {
+    process.stdout.write(`(iii) statements per run, no-op handler, one instance\n`);
+  }
+  if (PHASES.has('single')) {
+    single = await drain(admin, 1, false, 0, NOOP_JOBS);
+    printDrain(single, undefined);
+    const cluster1 = noop.find((d) => d.instances === 1);
+    if (cluster1) {
+      process.stdout.write(
+        `  cluster (1 instance) / single: ${fixed(cluster1.statementsPerRun, 2)} / ${fixed(single.statementsPerRun, 2)} statements per run` +
+          ` = ${fixed(cluster1.statementsPerRun / single.statementsPerRun, 2)}x; runs/s ${int(cluster1.runsPerSec)} / ${int(single.runsPerSec)}\n`,
+      );
+    }
+  }
+  if (PHASES.has('idle')) {
+    [idleDefault, idleShort] = await Promise.all([
+      idle(admin, {}, IDLE_SECONDS),
+      idle(admin, SHORT, IDLE_SECONDS),
+    ]);
+    process.stdout.write(
+      `  idle cluster instance (100 jobs, none due), ${IDLE_SECONDS} s: ${fixed(idleDefault.perSec, 2)} statements/s with the default timings (${kinds(idleDefault.byKind)});` +
+        ` ${fixed(idleShort.perSec, 2)} statements/s with heartbeat ${SHORT.heartbeatInterval} ms, poll ${SHORT.pollInterval} ms (${kinds(idleShort.byKind)})\n`,
+    );
+  }
+  const all = [...slow, ...noop, ...(single ? [single] : [])];
+  const ratio3 = ratioOf(slow, 3);
+  process.stdout.write(
+    `aim: 3 instances >= 2.5x of 1 with the ${HANDLER_MS} ms handler: ${fixed(ratio3, 2)}x (${ratio3 >= 2.5 ? 'met' : 'NOT met'});` +
+      ` every job run exactly once: ${all.every((d) => d.wrongRuns === 0) ? 'yes' : 'NO'}` +
+      ` (${fixed((performance.now() - started) / 1000, 0)} s; load average now ${loadavg()[0]!.toFixed(2)})\n`,
+  );
+  report({
+    slowRunsPerSec: slow.map((d) => d.runsPerSec),
+    slowRatio2: ratioOf(slow, 2),
+    slowRatio3: ratio3,
+    slowPerInstance: slow.map((d) => d.perInstance.join('/')),
+    slowNodeCpuMsPerRun: slow.map((d) => d.nodeCpuMsPerRun),
+    noopRunsPerSec: noop.map((d) => d.runsPerSec),
+    noopRatio2: ratioOf(noop, 2),
+    noopRatio3: ratioOf(noop, 3),
+    noopNodeCpuMsPerRun: noop.map((d) => d.nodeCpuMsPerRun),
+    noopPostgresCpuMsPerRun: noop.map((d) => d.postgresCpuMsPerRun),
+    singleRunsPerSec: single?.runsPerSec,
+    statementsPerRunSingle: single?.statementsPerRun,
+    statementsPerRunCluster: noop.map((d) => d.statementsPerRun),
+    statementsPerRunClusterSlow: slow.map((d) => d.statementsPerRun),
+    idleStatementsPerSec: idleDefault?.perSec,
+    idleStatementsPerSecShort: idleShort?.perSec,
+    wrongRuns: all.reduce((n, d) => n + d.wrongRuns, 0),
+    counts: COUNTS,
+    handlerMs: HANDLER_MS,
+    slowJobs: SLOW_JOBS,
+    noopJobs: NOOP_JOBS,
+    concurrent: CONCURRENT,
+    seconds: (performance.now() - started) / 1000,
+  });
+} finally {
+  await admin.destroy();
+}
