@@ -64,9 +64,18 @@ export interface ActiveRun {
   /** Cluster mode: the job's version the claim expects, then the lease id it was claimed under. */
   expectedVersion: number;
   claim: string;
+  /** Cluster mode: the job's status and last run before the claim (put back when it is lost). */
+  statusBefore: Job['status'];
+  lastRunBefore: Date | null;
 }
 
 /** Orders fires by due time, then by queueing order. */
 export function fireBefore(a: Fire, b: Fire): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
+/** Orders fires by the second they are due in, then by `seq` (cluster mode's waiting fires). */
+export function fireBeforeWithinSecond(a: Fire, b: Fire): boolean {
+  const second = Math.floor(a.at / 1000) - Math.floor(b.at / 1000);
+  return second < 0 || (second === 0 && a.seq < b.seq);
 }

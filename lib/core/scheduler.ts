@@ -45,7 +45,13 @@ import { HistoryPruner } from './history-pruner.js';
 import { IdGenerator } from './ids.js';
 import { applyLostRun, type BookedFire } from './lost-run.js';
 import { firstFire, newJob, validateJobDefinition } from './job-definition.js';
-import { fireBefore, type ActiveRun, type Fire, type JobEntry } from './job-entry.js';
+import {
+  fireBefore,
+  fireBeforeWithinSecond,
+  type ActiveRun,
+  type Fire,
+  type JobEntry,
+} from './job-entry.js';
 import { copyJob, copyRun } from '../storage/record-copy.js';
 import { MinHeap } from './min-heap.js';
 import { normalizeSchedulerOptions } from './normalize-options.js';
@@ -87,7 +93,7 @@ export class Scheduler {
   /** Fires not yet due, by due time. */
   private readonly timers = new MinHeap<Fire>(fireBefore);
   /** Due fires waiting for a free slot, by due time. */
-  private readonly waiting = new MinHeap<Fire>(fireBefore);
+  private readonly waiting: MinHeap<Fire>;
   /** Runs whose handler has not settled, in start order (so in deadline order). */
   private readonly active = new Set<ActiveRun>();
   private readonly timer = new WakeTimer(
@@ -129,6 +135,10 @@ export class Scheduler {
   constructor(storage?: JobStorage, options?: SchedulerOptions) {
     this.options = normalizeSchedulerOptions(options, () => new StdLogger());
     this.storage = storage ?? new MemoryStorage();
+    // Cluster mode: due fires waiting for a slot are taken in an order of this instance's own within
+    // each second (seq is drawn at random there), so instances draining the same backlog mostly
+    // claim different jobs instead of racing for the same one.
+    this.waiting = new MinHeap<Fire>(this.options.cluster ? fireBeforeWithinSecond : fireBefore);
     this.tracer = this.options.tracer ?? createJobTracer();
     this.batching = this.options.enableBatchUpdate
       ? new BatchingStorage(this.storage, {
@@ -632,7 +642,15 @@ export class Scheduler {
     }
     active.settled = true;
     this.release(entry);
-    entry.stale = true; // the claim changed the job here; what is stored wins
+    if (!claimed && failure === undefined) {
+      // Put back what startRun changed here; the next poll reads what was stored meanwhile. (After
+      // a failed write, the claim may have landed: releaseClaim below needs the claimed version.)
+      const job = entry.job;
+      job.status = active.statusBefore;
+      job.lastRunAt = active.lastRunBefore;
+      job.version = active.expectedVersion;
+    }
+    entry.stale = true;
     if (claimed) {
       // Stopped (or removed) while claiming: give the fire back.
       void this.releaseClaim(entry, active.claim, fire.manual ? undefined : fire.at);
@@ -643,8 +661,9 @@ export class Scheduler {
       // The claim may have landed with its answer lost: it is released (or found not taken).
       void this.releaseClaim(entry, active.claim, this.now() + this.options.retryDelay);
     } else if (leaseValid) {
+      // Claimed by another instance (or changed by one): the next poll reads what it wrote. The
+      // next fire is booked here already, and the instance that wrote last holds the job as stored.
       this.counters.firesClaimedElsewhere++;
-      void this.refreshQuietly(entry);
     }
     // Without a valid lease nothing was written: the poll re-reads the job once the lease is back.
     this.pump();
@@ -825,7 +844,9 @@ export class Scheduler {
       if (booked !== null) this.scheduleAt(entry, booked.at, booked.attempt, booked.scheduledAt);
       return;
     }
-    if (next !== undefined && (stored.status === 'pending' || stored.status === 'running')) {
+    // A `running` once job's next fire is the one running; a recurring one's is its next.
+    const running = stored.status === 'running' && schedule !== null;
+    if (next !== undefined && (stored.status === 'pending' || running)) {
       const retrying = stored.status === 'pending' && stored.retryCount > 0;
       this.scheduleAt(entry, next, retrying ? stored.retryCount + 1 : 1);
     }
@@ -894,9 +915,12 @@ export class Scheduler {
     }
   }
 
-  /** No run, no write of the entry going on here, and no change here during poll round `round`. */
+  /**
+   * No run (a fire merely waiting for a slot does not count: what is stored may drop it), no write
+   * of the entry going on here, and no change here during poll round `round`.
+   */
   private settledHere(entry: JobEntry, round: number): boolean {
-    return !entry.busy && entry.writing === 0 && entry.syncedAt < round;
+    return (!entry.busy || entry.queued !== null) && entry.writing === 0 && entry.syncedAt < round;
   }
 
   /**
@@ -1000,7 +1024,9 @@ export class Scheduler {
         const lost = await this.recover(entry, now);
         if (lost !== undefined) continue; // recover() scheduled what comes next
       }
-      if (job.status !== 'pending' && !(job.status === 'running' && this.cluster)) continue;
+      const runningElsewhere = job.status === 'running' && this.cluster !== undefined;
+      // (A running once job's only fire is the one running.)
+      if (job.status !== 'pending' && !(runningElsewhere && entry.schedule !== null)) continue;
       const due =
         job.nextRunAt?.getTime() ??
         firstFire({ runAt: job.runAt?.getTime() ?? NaN, schedule: entry.schedule }, now);
@@ -1221,6 +1247,7 @@ export class Scheduler {
       this.startRun(fire);
     } else {
       fire.entry.queued = fire;
+      if (this.cluster !== undefined) fire.seq = Math.random();
       this.waiting.push(fire);
     }
   }
@@ -1276,6 +1303,8 @@ export class Scheduler {
       createdAt: this.clockDate(now),
     };
     const expectedVersion = job.version;
+    const statusBefore = job.status;
+    const lastRunBefore = job.lastRunAt;
     if (job.status !== 'paused') job.status = 'running';
     job.lastRunAt = run.startAt;
     this.touch(job, now);
@@ -1290,6 +1319,8 @@ export class Scheduler {
       trace: UNTRACED,
       expectedVersion,
       claim: '',
+      statusBefore,
+      lastRunBefore,
     };
     this.inFlight++;
     if (this.cluster !== undefined) {
