@@ -170,6 +170,27 @@ describe('Scheduler in cluster mode', () => {
     expect(claimedElsewhere).toBeGreaterThan(0);
   });
 
+  it('drains a backlog of once jobs across instances: each runs once, a lost claim is no skip', async () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => instance(name, { ms: 50, concurrentRuns: 2 }));
+    for (let i = 0; i < 30; i++) {
+      await a!.scheduler.addJob({
+        id: `once-${i}`,
+        runAt: new Date(T0 + 500),
+        handlerName: 'work',
+      });
+    }
+    for (const i of [a, b, c]) await i!.scheduler.start();
+    await advance(5_000);
+    for (let i = 0; i < 30; i++) {
+      expect(await runsOf(`once-${i}`)).toMatchObject([{ status: 'success', attempt: 1 }]);
+      expect((await db.getJob(`once-${i}`))?.status).toBe('completed');
+    }
+    const metrics = [a, b, c].map((i) => i!.scheduler.metrics());
+    expect(metrics.reduce((sum, m) => sum + m.runsStarted, 0)).toBe(30);
+    expect(metrics.reduce((sum, m) => sum + m.firesSkipped, 0)).toBe(0);
+    expect(metrics.reduce((sum, m) => sum + m.firesClaimedElsewhere, 0)).toBeGreaterThan(0);
+  });
+
   it('never overlaps a job across instances: fires due while it runs elsewhere are skipped', async () => {
     const [a, b] = ['a', 'b'].map((name) => instance(name, { ms: 2_500 }));
     await a!.scheduler.addJob(every('slow'));
