@@ -28,14 +28,9 @@ import type {
 } from '../interfaces/scheduler-options.interface.js';
 import { StdLogger } from '../loggers/std-logger.js';
 import { isPrunableStorage, type JobStorage } from '../storage/job-storage.js';
-import {
-  isClusterStorage,
-  type ClusterStorage,
-  type OrphanedJob,
-} from '../storage/cluster-storage.js';
-import { ClusterLease } from '../cluster/cluster-lease.js';
+import { isClusterStorage, type ClusterStorage } from '../storage/cluster-storage.js';
+import { ClusterMember } from '../cluster/cluster-member.js';
 import { mergeRunOutcome } from '../cluster/merge-run-outcome.js';
-import { withTimeout } from '../cluster/with-timeout.js';
 import { InstanceLostError } from '../errors/instance-lost.error.js';
 import { JobConflictError } from '../errors/job-conflict.error.js';
 import { MemoryStorage } from '../storage/memory/memory.storage.js';
@@ -100,15 +95,11 @@ export class Scheduler {
     () => this.wake(),
     () => this.now(),
   );
-  /** Cluster mode: the shared storage and this instance's lease (undefined when running alone). */
+  /** Cluster mode: the shared storage and this instance's membership (undefined when alone). */
   private readonly cluster: ClusterStorage | undefined;
-  private readonly lease: ClusterLease | undefined;
-  private pollTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Cluster mode: rounds of reading the jobs other instances changed. */
-  private pollRound = 0;
+  private readonly member: ClusterMember | undefined;
   /** Cluster mode: fires holding a slot while their claim is written. */
   private claiming = 0;
-  private pollFailures = 0;
   private seq = 0;
   private started = false;
   /** Runs from their start until their last record is written. */
@@ -203,10 +194,22 @@ export class Scheduler {
         }
       }
       this.cluster = storage;
-      this.lease = new ClusterLease(storage, cluster, this.options.logger, {
-        renewed: () => this.reap(),
-        lost: () => undefined,
-      });
+      this.member = new ClusterMember(
+        storage,
+        { ...this.options, cluster },
+        {
+          entries: this.entries,
+          isStarted: () => this.started,
+          now: () => this.now(),
+          adopt: (entry, stored, booked) => this.adopt(entry, stored, booked),
+          forget: (entry) => this.forget(entry),
+          track: (job, schedule) => this.track(job, schedule),
+          scheduleOf: (job) => this.scheduleOf(job),
+          touch: (job, now) => this.touch(job, now),
+          emit: (type, entry, run, error) => this.emit(type, entry, run, error),
+          writeRetried: (what, write) => this.writeRetried(what, write),
+        },
+      );
     }
     this.events$ = this.events.asObservable();
   }
@@ -236,7 +239,7 @@ export class Scheduler {
     const job = newJob(def, def.id ?? this.ids.uuid(), this.now());
     await this.store.createJob(job);
     const entry = this.track(job, def.schedule);
-    entry.syncedAt = this.pollRound;
+    entry.syncedAt = this.pollRound();
     this.scheduleAt(entry, job.nextRunAt?.getTime() ?? NaN);
     this.emit('job.added', entry);
     return copyJob(job);
@@ -441,13 +444,15 @@ export class Scheduler {
     if (this.started) throw new SchedulerAlreadyStartedError();
     this.started = true;
     try {
-      await this.lease?.acquire();
+      await this.member?.join();
       await this.load();
     } catch (err) {
       this.started = false;
-      await this.lease?.release();
+      await this.member?.leave();
       throw new StorageUnavailableError(
-        this.lease ? 'take its cluster lease and load its jobs at start' : 'load its jobs at start',
+        this.member
+          ? 'take its cluster lease and load its jobs at start'
+          : 'load its jobs at start',
         err,
       );
     }
@@ -455,12 +460,7 @@ export class Scheduler {
     this.writeDeadline = Infinity;
     this.pruner?.start();
     this.telemetry.start();
-    if (this.lease !== undefined) {
-      this.lease.start();
-      this.schedulePoll();
-      // Runs left by instances that died while none was alive are recorded as soon as their leases expire.
-      void this.reap();
-    }
+    this.member?.start();
     this.options.logger.log(
       `Scheduler started: ${this.entries.size} job(s) loaded, ${this.timers.size} scheduled.`,
     );
@@ -473,8 +473,7 @@ export class Scheduler {
   async stop(): Promise<void> {
     if (!this.started) return this.whenIdle();
     this.started = false;
-    clearTimeout(this.pollTimer);
-    this.pollTimer = undefined;
+    this.member?.stopPolling();
     this.timer.cancel();
     this.timers.clear();
     for (let fire = this.waiting.pop(); fire; fire = this.waiting.pop()) {
@@ -503,7 +502,7 @@ export class Scheduler {
     await this.pruner?.stop();
     await this.batching?.flush();
     // Last: the lease covered the runs until their records were written.
-    await this.lease?.release();
+    await this.member?.leave();
     this.telemetry.stop();
     this.caching?.dispose();
   }
@@ -555,12 +554,12 @@ export class Scheduler {
       oldestDueLagMs: Number.isFinite(oldestDue) ? Math.max(0, now - oldestDue) : 0,
       runningNow: this.active.size,
       queuedNow: this.waiting.size,
-      ...(this.lease && this.options.cluster
+      ...(this.member && this.options.cluster
         ? {
             cluster: {
               instanceId: this.options.cluster.instanceId,
-              leaseId: this.lease.id,
-              leaseValid: this.lease.isValid(),
+              leaseId: this.member.lease.id,
+              leaseValid: this.member.lease.isValid(),
             },
           }
         : {}),
@@ -594,7 +593,7 @@ export class Scheduler {
     } finally {
       entry.writing--;
     }
-    entry.syncedAt = this.pollRound;
+    entry.syncedAt = this.pollRound();
     if (!written) await this.refresh(entry, true);
     return written;
   }
@@ -607,7 +606,7 @@ export class Scheduler {
    */
   private async claimThenExecute(active: ActiveRun): Promise<void> {
     const cluster = this.cluster as ClusterStorage;
-    const lease = this.lease as ClusterLease;
+    const lease = (this.member as ClusterMember).lease;
     const { fire } = active;
     const entry = fire.entry;
     let claimed = false;
@@ -628,7 +627,7 @@ export class Scheduler {
       } finally {
         entry.writing--;
       }
-      entry.syncedAt = this.pollRound;
+      entry.syncedAt = this.pollRound();
     }
     this.claiming--;
     if (claimed && this.started && !entry.removed) {
@@ -765,7 +764,7 @@ export class Scheduler {
         if (written === undefined) return;
         if (written) {
           if (ended !== job) this.adopt(entry, ended);
-          entry.syncedAt = this.pollRound;
+          entry.syncedAt = this.pollRound();
           return;
         }
         const stored = await this.storage.getJob(job.id);
@@ -839,7 +838,7 @@ export class Scheduler {
       entry.catchUpRuns = 0;
     }
     entry.stale = false;
-    entry.syncedAt = this.pollRound;
+    entry.syncedAt = this.pollRound();
     if (booked !== undefined) {
       if (booked !== null) this.scheduleAt(entry, booked.at, booked.attempt, booked.scheduledAt);
       return;
@@ -852,152 +851,17 @@ export class Scheduler {
     }
   }
 
+  /** Cluster mode: the poll round now going on (0 when alone). */
+  private pollRound(): number {
+    return this.member?.round ?? 0;
+  }
+
   /** The job was removed (by another instance): never fired here again. */
   private forget(entry: JobEntry): void {
     entry.removed = true;
     entry.gen++;
     this.dropQueued(entry);
     if (this.entries.get(entry.job.id) === entry) this.entries.delete(entry.job.id);
-  }
-
-  private schedulePoll(): void {
-    const interval = this.options.cluster?.pollInterval ?? 1_000;
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = undefined;
-      void this.poll().finally(() => {
-        // Not when stop() ran meanwhile, nor when a start() after it began its own round.
-        if (this.started && this.pollTimer === undefined) this.schedulePoll();
-      });
-    }, interval);
-  }
-
-  /**
-   * Reads every job and takes in what other instances did: jobs added, changed (a new version), and
-   * removed. An entry with a run or a write going on here, or changed here during this round, is left
-   * for the next round.
-   */
-  private async poll(): Promise<void> {
-    const round = ++this.pollRound;
-    let jobs: Job[];
-    try {
-      const limit = this.options.cluster?.leaseTtl ?? 30_000;
-      jobs = await withTimeout(this.storage.listJobs(), limit, 'reading the jobs');
-      this.pollFailures = 0;
-    } catch (err) {
-      this.pollFailures++;
-      if (this.pollFailures === 1 || this.pollFailures % 30 === 0) {
-        this.options.logger.warn(
-          `Cluster: could not read the jobs (${this.pollFailures} time(s) in a row): ${formatError(err, 1000)}`,
-        );
-      }
-      return;
-    }
-    if (!this.started) return;
-    const listed = new Set<string>();
-    for (const job of jobs) {
-      listed.add(job.id);
-      const entry = this.entries.get(job.id);
-      if (entry === undefined) {
-        let schedule: Schedule | null;
-        try {
-          schedule = this.scheduleOf(job);
-        } catch {
-          continue; // logged when this instance loaded it, or by the instance that added it
-        }
-        this.adopt(this.track(job, schedule), job);
-        continue;
-      }
-      if (!this.settledHere(entry, round)) continue;
-      if (entry.stale || entry.job.version !== job.version) this.adopt(entry, job);
-    }
-    for (const entry of this.entries.values()) {
-      if (!listed.has(entry.job.id) && this.settledHere(entry, round)) this.forget(entry);
-    }
-  }
-
-  /**
-   * No run (a fire merely waiting for a slot does not count: what is stored may drop it), no write
-   * of the entry going on here, and no change here during poll round `round`.
-   */
-  private settledHere(entry: JobEntry, round: number): boolean {
-    return (!entry.busy || entry.queued !== null) && entry.writing === 0 && entry.syncedAt < round;
-  }
-
-  /**
-   * After each renewal of this instance's lease: leases that expired (by the database's clock) are
-   * removed, and the runs of their jobs are recorded failed (`InstanceLostError`).
-   */
-  private async reap(): Promise<void> {
-    const cluster = this.cluster;
-    if (cluster === undefined || !this.started) return;
-    let orphans: OrphanedJob[];
-    try {
-      orphans = await cluster.findOrphanedJobs();
-    } catch (err) {
-      this.options.logger.warn(
-        `Cluster: could not look for runs of lost instances: ${formatError(err, 1000)}`,
-      );
-      return;
-    }
-    for (const orphan of orphans) {
-      try {
-        await this.recoverOrphan(orphan);
-      } catch (err) {
-        this.options.logger.warn(
-          `Cluster: could not recover job "${orphan.jobId}" of lost lease ${orphan.claimedBy}: ${formatError(err, 1000)}`,
-        );
-      }
-    }
-  }
-
-  /**
-   * Recovers a job claimed by a lost lease: (1) this instance takes the claim over (one conditional
-   * write: if it was still the lost lease's), so no other instance starts it and no late write of
-   * the lost one lands; (2) its runs still `running` are recorded failed; (3) the job is released,
-   * going on per its retry policy. An instance dying in between leaves the job claimed by its own
-   * lease, recovered in turn.
-   */
-  private async recoverOrphan(orphan: OrphanedJob): Promise<void> {
-    const cluster = this.cluster as ClusterStorage;
-    const lease = (this.lease as ClusterLease).id;
-    const job = await this.storage.getJob(orphan.jobId);
-    if (job === null) return;
-    const taken = copyJob(job);
-    this.touch(taken);
-    const claimed = await cluster.writeJobIf(taken, {
-      version: job.version,
-      claimedBy: orphan.claimedBy,
-      claim: lease,
-      lease,
-    });
-    if (!claimed) return; // recovered by another instance, or changed meanwhile
-    const now = this.now();
-    const error = new InstanceLostError(job.id, orphan.claimedBy, lease);
-    let lost: Run | undefined;
-    const recorded: Run[] = [];
-    for (const run of await this.storage.getRuns(job.id, 10)) {
-      if (run.status !== 'running') continue;
-      run.status = 'failed';
-      run.endAt = new Date(now);
-      run.duration = Math.max(0, now - run.startAt.getTime());
-      run.error = formatError(error, this.options.maxOutputSize);
-      lost ??= run; // newest first
-      if (await cluster.finishRun(run)) recorded.push(run);
-    }
-    const schedule = this.scheduleOf(taken);
-    const booked = applyLostRun(taken, schedule, lost, now);
-    const expected = taken.version;
-    this.touch(taken, now);
-    const released = await this.writeRetried(`the recovery of job "${job.id}"`, () =>
-      cluster.writeJobIf(taken, { version: expected, claimedBy: lease, claim: null }),
-    );
-    if (!released) return;
-    const entry = this.entries.get(job.id) ?? this.track(copyJob(taken), schedule);
-    this.adopt(entry, taken, booked);
-    this.options.logger.warn(
-      `Job "${job.id}": lease ${orphan.claimedBy ?? '(none)'} was lost with ${lost ? `run ${lost.id} going on; it is recorded failed and the job goes on per its retry policy` : 'no run recorded; the job is scheduled again'}.`,
-    );
-    for (const run of recorded) this.emit('run.failed', entry, run, run.error);
   }
 
   // ---- loading --------------------------------------------------------------------------------
@@ -1017,7 +881,7 @@ export class Scheduler {
         );
         continue;
       }
-      entry.syncedAt = this.pollRound;
+      entry.syncedAt = this.pollRound();
       // Cluster mode: a `running` job runs on another instance (or on a dead one, until its lease
       // expires); its fires are skipped meanwhile, so they are booked too.
       if (job.status === 'running' && this.cluster === undefined) {

@@ -1,0 +1,226 @@
+import type { Job } from '../interfaces/job.interface.js';
+import type { JobEventType } from '../interfaces/job-event.interface.js';
+import type { NormalizedSchedulerOptions } from '../interfaces/scheduler-options.interface.js';
+import type { Run } from '../interfaces/run.interface.js';
+import { InstanceLostError } from '../errors/instance-lost.error.js';
+import type { JobEntry } from '../core/job-entry.js';
+import { applyLostRun, type BookedFire } from '../core/lost-run.js';
+import { formatError } from '../core/run-output.js';
+import type { Schedule } from '../core/schedule/schedule.js';
+import type { ClusterStorage, OrphanedJob } from '../storage/cluster-storage.js';
+import type { JobStorage } from '../storage/job-storage.js';
+import { copyJob } from '../storage/record-copy.js';
+import { ClusterLease } from './cluster-lease.js';
+import { withTimeout } from './with-timeout.js';
+
+/** What a `ClusterMember` needs from its scheduler. */
+export interface ClusterHost {
+  /** The jobs the scheduler holds, by id. */
+  readonly entries: Map<string, JobEntry>;
+  isStarted(): boolean;
+  now(): number;
+  /** Holds a job as stored, booking its next fire from the row (or `booked`). */
+  adopt(entry: JobEntry, stored: Job, booked?: BookedFire | null): void;
+  /** The job was removed: never fired here again. */
+  forget(entry: JobEntry): void;
+  track(job: Job, schedule: Schedule | null): JobEntry;
+  scheduleOf(job: Job): Schedule | null;
+  /** Bumps the version and `updatedAt`. */
+  touch(job: Job, now?: number): void;
+  emit(type: JobEventType, entry: JobEntry, run?: Run, error?: string): void;
+  /** A write retried until it lands; undefined when given up (stopping, storage closed). */
+  writeRetried<T>(what: string, write: () => Promise<T>): Promise<T | undefined>;
+}
+
+/**
+ * This instance's membership of a cluster: its lease (taken at start, renewed by a heartbeat), the
+ * poll that takes in what other instances did to the jobs, and the recovery of the jobs of instances
+ * whose lease expired. The scheduler claims and releases fires itself.
+ */
+export class ClusterMember {
+  readonly lease: ClusterLease;
+  /** Rounds of the poll so far; an entry changed here during a round is left alone by it. */
+  round = 0;
+  private pollTimer: ReturnType<typeof setTimeout> | undefined;
+  private pollFailures = 0;
+
+  constructor(
+    private readonly storage: JobStorage & ClusterStorage,
+    private readonly options: NormalizedSchedulerOptions & {
+      cluster: NonNullable<NormalizedSchedulerOptions['cluster']>;
+    },
+    private readonly host: ClusterHost,
+  ) {
+    this.lease = new ClusterLease(storage, options.cluster, options.logger, {
+      renewed: () => this.reap(),
+      lost: () => undefined,
+    });
+  }
+
+  /** Takes a lease; rejects when the database cannot be reached. */
+  join(): Promise<void> {
+    return this.lease.acquire();
+  }
+
+  /** Starts the heartbeat and the poll, and looks for lost instances' jobs at once. */
+  start(): void {
+    this.lease.start();
+    this.schedulePoll();
+    // Runs left by instances that died while none was alive are recorded as soon as their leases expire.
+    void this.reap();
+  }
+
+  /** Stops the poll (the heartbeat goes on until `leave()`). */
+  stopPolling(): void {
+    clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  /** Removes the lease: last, once this instance's runs are recorded. */
+  leave(): Promise<void> {
+    this.stopPolling();
+    return this.lease.release();
+  }
+
+  private schedulePoll(): void {
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      void this.poll().finally(() => {
+        // Not when the scheduler stopped meanwhile, nor when a start() after it began its own round.
+        if (this.host.isStarted() && this.pollTimer === undefined) this.schedulePoll();
+      });
+    }, this.options.cluster.pollInterval);
+  }
+
+  /**
+   * Reads every job and takes in what other instances did: jobs added, changed (a new version), and
+   * removed. An entry with a run or a write going on here, or changed here during this round, is left
+   * for the next round.
+   */
+  async poll(): Promise<void> {
+    const round = ++this.round;
+    let jobs: Job[];
+    try {
+      jobs = await withTimeout(
+        this.storage.listJobs(),
+        this.options.cluster.leaseTtl,
+        'reading the jobs',
+      );
+      this.pollFailures = 0;
+    } catch (err) {
+      this.pollFailures++;
+      if (this.pollFailures === 1 || this.pollFailures % 30 === 0) {
+        this.options.logger.warn(
+          `Cluster: could not read the jobs (${this.pollFailures} time(s) in a row): ${formatError(err, 1000)}`,
+        );
+      }
+      return;
+    }
+    const host = this.host;
+    if (!host.isStarted()) return;
+    const listed = new Set<string>();
+    for (const job of jobs) {
+      listed.add(job.id);
+      const entry = host.entries.get(job.id);
+      if (entry === undefined) {
+        let schedule: Schedule | null;
+        try {
+          schedule = host.scheduleOf(job);
+        } catch {
+          continue; // logged when this instance loaded it, or by the instance that added it
+        }
+        host.adopt(host.track(job, schedule), job);
+        continue;
+      }
+      if (!settledHere(entry, round)) continue;
+      if (entry.stale || entry.job.version !== job.version) host.adopt(entry, job);
+    }
+    for (const entry of host.entries.values()) {
+      if (!listed.has(entry.job.id) && settledHere(entry, round)) host.forget(entry);
+    }
+  }
+
+  /**
+   * After each renewal of this instance's lease: leases that expired (by the database's clock) are
+   * removed, and the runs of their jobs are recorded failed (`InstanceLostError`).
+   */
+  async reap(): Promise<void> {
+    if (!this.host.isStarted()) return;
+    let orphans: OrphanedJob[];
+    try {
+      orphans = await this.storage.findOrphanedJobs();
+    } catch (err) {
+      this.options.logger.warn(
+        `Cluster: could not look for runs of lost instances: ${formatError(err, 1000)}`,
+      );
+      return;
+    }
+    for (const orphan of orphans) {
+      try {
+        await this.recoverOrphan(orphan);
+      } catch (err) {
+        this.options.logger.warn(
+          `Cluster: could not recover job "${orphan.jobId}" of lost lease ${orphan.claimedBy}: ${formatError(err, 1000)}`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Recovers a job claimed by a lost lease: (1) this instance takes the claim over (one conditional
+   * write: if it was still the lost lease's), so no other instance starts it and no late write of
+   * the lost one lands; (2) its runs still `running` are recorded failed; (3) the job is released,
+   * going on per its retry policy. An instance dying in between leaves the job claimed by its own
+   * lease, recovered in turn.
+   */
+  private async recoverOrphan(orphan: OrphanedJob): Promise<void> {
+    const { storage, host } = this;
+    const lease = this.lease.id;
+    const job = await storage.getJob(orphan.jobId);
+    if (job === null) return;
+    const taken = copyJob(job);
+    host.touch(taken);
+    const claimed = await storage.writeJobIf(taken, {
+      version: job.version,
+      claimedBy: orphan.claimedBy,
+      claim: lease,
+      lease,
+    });
+    if (!claimed) return; // recovered by another instance, or changed meanwhile
+    const now = host.now();
+    const error = new InstanceLostError(job.id, orphan.claimedBy, lease);
+    let lost: Run | undefined;
+    const recorded: Run[] = [];
+    for (const run of await storage.getRuns(job.id, 10)) {
+      if (run.status !== 'running') continue;
+      run.status = 'failed';
+      run.endAt = new Date(now);
+      run.duration = Math.max(0, now - run.startAt.getTime());
+      run.error = formatError(error, this.options.maxOutputSize);
+      lost ??= run; // newest first
+      if (await storage.finishRun(run)) recorded.push(run);
+    }
+    const schedule = host.scheduleOf(taken);
+    const booked = applyLostRun(taken, schedule, lost, now);
+    const expected = taken.version;
+    host.touch(taken, now);
+    const released = await host.writeRetried(`the recovery of job "${job.id}"`, () =>
+      storage.writeJobIf(taken, { version: expected, claimedBy: lease, claim: null }),
+    );
+    if (!released) return;
+    const entry = host.entries.get(job.id) ?? host.track(copyJob(taken), schedule);
+    host.adopt(entry, taken, booked);
+    this.options.logger.warn(
+      `Job "${job.id}": lease ${orphan.claimedBy ?? '(none)'} was lost with ${lost ? `run ${lost.id} going on; it is recorded failed and the job goes on per its retry policy` : 'no run recorded; the job is scheduled again'}.`,
+    );
+    for (const run of recorded) host.emit('run.failed', entry, run, run.error);
+  }
+}
+
+/**
+ * No run (a fire merely waiting for a slot does not count: what is stored may drop it), no write of
+ * the entry going on here, and no change here during poll round `round`.
+ */
+function settledHere(entry: JobEntry, round: number): boolean {
+  return (!entry.busy || entry.queued !== null) && entry.writing === 0 && entry.syncedAt < round;
+}
