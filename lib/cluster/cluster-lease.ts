@@ -7,7 +7,7 @@ import { withTimeout } from './with-timeout.js';
 
 /** What the lease calls back: after each renewal (to look for dead instances), and when it was lost. */
 export interface ClusterLeaseHooks {
-  renewed(): Promise<void>;
+  renewed(): void;
   lost(oldLeaseId: string): void;
 }
 
@@ -113,7 +113,8 @@ export class ClusterLease {
         return;
       }
     }
-    await this.hooks.renewed();
+    // Not awaited: a look-up that hangs must not stall the heartbeat (the hook bounds itself).
+    this.hooks.renewed();
   }
 
   private schedule(delay: number): void {

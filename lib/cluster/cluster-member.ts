@@ -43,6 +43,7 @@ export class ClusterMember {
   round = 0;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   private pollFailures = 0;
+  private reaping = false;
 
   constructor(
     private readonly storage: JobStorage & ClusterStorage,
@@ -52,7 +53,7 @@ export class ClusterMember {
     private readonly host: ClusterHost,
   ) {
     this.lease = new ClusterLease(storage, options.cluster, options.logger, {
-      renewed: () => this.reap(),
+      renewed: () => void this.reapOnce(),
       lost: () => undefined,
     });
   }
@@ -67,7 +68,25 @@ export class ClusterMember {
     this.lease.start();
     this.schedulePoll();
     // Runs left by instances that died while none was alive are recorded as soon as their leases expire.
-    void this.reap();
+    void this.reapOnce();
+  }
+
+  /**
+   * One look for lost instances at a time. One that hangs (the database went silent) is let go of
+   * after `leaseTtl`, so the next renewal starts another.
+   */
+  private async reapOnce(): Promise<void> {
+    if (this.reaping) return;
+    this.reaping = true;
+    try {
+      await withTimeout(this.reap(), this.options.cluster.leaseTtl, 'recovering lost instances');
+    } catch (err) {
+      this.options.logger.warn(
+        `Cluster: the look for runs of lost instances did not end: ${formatError(err, 1000)}`,
+      );
+    } finally {
+      this.reaping = false;
+    }
   }
 
   /** Stops the poll (the heartbeat goes on until `leave()`). */

@@ -734,7 +734,7 @@ export class Scheduler {
     active: ActiveRun,
     versionBefore: number,
     decidedNext: boolean,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const cluster = this.cluster as ClusterStorage;
     const { run, fire } = active;
     const entry = fire.entry;
@@ -742,14 +742,14 @@ export class Scheduler {
     const recorded = await this.writeRetried(`the end of run ${run.id} of job "${job.id}"`, () =>
       cluster.finishRun(run),
     );
-    if (recorded === undefined || entry.removed) return;
+    if (recorded === undefined || entry.removed) return true;
     if (!recorded) {
       this.options.logger.warn(
         `Job "${job.id}" run ${run.id} ended (${run.status}), but its record was not written: another instance recorded it lost (lease ${active.claim} had expired), or the job was removed. What is stored stands.`,
       );
       entry.stale = true;
       await this.refreshQuietly(entry);
-      return;
+      return false;
     }
     entry.writing++;
     try {
@@ -761,16 +761,16 @@ export class Scheduler {
         const written = await this.writeRetried(`job "${job.id}" after run ${run.id}`, () =>
           cluster.writeJobIf(target, { version, claimedBy: active.claim, claim: null }),
         );
-        if (written === undefined) return;
+        if (written === undefined) return true;
         if (written) {
           if (ended !== job) this.adopt(entry, ended);
           entry.syncedAt = this.pollRound();
-          return;
+          return true;
         }
         const stored = await this.storage.getJob(job.id);
         if (stored === null) {
           this.forget(entry);
-          return;
+          return true;
         }
         ended = mergeRunOutcome(stored, job, decidedNext);
         expected = stored.version;
@@ -789,6 +789,7 @@ export class Scheduler {
       entry.writing--;
     }
     await this.refreshQuietly(entry);
+    return true;
   }
 
   /** Re-reads a job and holds what is stored (forgets it when removed). */
@@ -1329,7 +1330,7 @@ export class Scheduler {
     const { fire, run } = active;
     const entry = fire.entry;
     const job = entry.job;
-    let event: JobEventType = ok ? 'run.succeeded' : 'run.failed';
+    let event: JobEventType | null = ok ? 'run.succeeded' : 'run.failed';
     if (ok) {
       this.counters.runsSucceeded++;
       job.lastResult = run.output;
@@ -1371,7 +1372,8 @@ export class Scheduler {
     // The record of a run is never dropped: a failing write is retried until it lands.
     if (this.cluster !== undefined) {
       const decidedNext = (job.nextRunAt?.getTime() ?? null) !== nextBefore;
-      await this.writeEndInCluster(active, versionBefore, decidedNext);
+      // Fenced (the run was recorded lost by another instance): its outcome here is no event.
+      if (!(await this.writeEndInCluster(active, versionBefore, decidedNext))) event = null;
     } else {
       await this.writeEnd(active);
     }
@@ -1381,13 +1383,13 @@ export class Scheduler {
       error: ok ? undefined : value,
     });
     this.release(entry);
-    if (event !== 'run.succeeded') {
+    if (event !== 'run.succeeded' && event !== null) {
       const level = event === 'run.retrying' ? 'warn' : 'error';
       this.options.logger[level](
         `Job "${job.id}" (${job.name}) run ${run.id} failed (attempt ${run.attempt}): ${run.error}`,
       );
     }
-    this.emit(event, entry, run, ok ? undefined : run.error);
+    if (event !== null) this.emit(event, entry, run, ok ? undefined : run.error);
     this.settledInFlight();
   }
 

@@ -295,6 +295,10 @@ describe('Scheduler in cluster mode', () => {
     const after = (await runsOf('job')).find((run) => run.id === lostRun.id)!;
     expect(after.status).toBe('failed');
     expect(after.error).toMatch(/InstanceLostError/);
+    // Its outcome there is not reported as an outcome of the run either.
+    expect(a.events.filter((e) => e.runId === lostRun.id).map((e) => e.type)).toEqual([
+      'run.started',
+    ]);
     // a took a new lease and goes on as a member.
     const health = await a.scheduler.health();
     expect(health.cluster?.leaseValid).toBe(true);
@@ -323,6 +327,20 @@ describe('Scheduler in cluster mode', () => {
     renew.mockRestore();
     await advance(CLUSTER.heartbeatInterval * 2 + 2_000);
     expect(a.ran.length).toBeGreaterThan(stalled);
+  });
+
+  it('keeps renewing its lease when a look for lost instances hangs', async () => {
+    const a = instance('a');
+    await a.scheduler.start();
+    const renew = vi.spyOn(db, 'renewLease');
+    await advance(2_500);
+    const renewed = renew.mock.calls.length;
+    expect(renewed).toBeGreaterThanOrEqual(2);
+    // The next look-up never answers (the database went silent just after a renewal).
+    vi.spyOn(db, 'findOrphanedJobs').mockImplementationOnce(() => new Promise(() => undefined));
+    await advance(20_000);
+    expect(renew.mock.calls.length).toBeGreaterThanOrEqual(renewed + 18);
+    expect((await a.scheduler.health()).cluster?.leaseValid).toBe(true);
   });
 
   it('times leases by the database clock, not the host clock', async () => {
