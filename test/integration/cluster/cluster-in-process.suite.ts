@@ -435,14 +435,19 @@ export async function describeClusterInProcess(database: TestDatabase): Promise<
         // a comes back and its handler ends: its end is not written over what b recorded.
         a.heal();
         gate.resolve();
-        await waitFor('the handler on a to end', () =>
-          a.events.some((e) => e.type === 'run.succeeded' && e.runId === lostRun!.id),
+        await waitFor('the handler on a to end and a to try to record it', () =>
+          finishRun.mock.calls.some(([run]) => run.id === lostRun!.id),
         );
         const lateEnds = finishRun.mock.calls.flatMap(([run], i) =>
           run.id === lostRun!.id ? [finishRun.mock.results[i]!.value as Promise<boolean>] : [],
         );
         expect(lateEnds).toHaveLength(1);
         expect(await lateEnds[0]).toBe(false);
+        // The fenced end is no outcome event on a (the stored record says lost).
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(a.events.filter((e) => e.runId === lostRun!.id).map((e) => e.type)).toStrictEqual([
+          'run.started',
+        ]);
         const runs = await runsOf(observer, job.id);
         expect(runs).toHaveLength(2);
         expect(runs.find((run) => run.id === lostRun!.id)).toStrictEqual(recorded);
