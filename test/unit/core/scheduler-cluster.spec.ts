@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Scheduler } from '../../../lib/core/scheduler.js';
 import { InvalidOptionsError } from '../../../lib/errors/invalid-options.error.js';
+import { JobConflictError } from '../../../lib/errors/job-conflict.error.js';
 import { JobRunningError } from '../../../lib/errors/job-running.error.js';
 import type { JobEvent } from '../../../lib/interfaces/job-event.interface.js';
 import type { JobDefinition } from '../../../lib/interfaces/job.interface.js';
@@ -232,6 +233,30 @@ describe('Scheduler in cluster mode', () => {
     const ranBefore = a!.ran.length + b!.ran.length;
     await advance(5_000);
     expect(a!.ran.length + b!.ran.length).toBe(ranBefore);
+  });
+
+  it('gives a change up with JobConflictError when other instances keep changing the job, writing nothing', async () => {
+    const a = instance('a');
+    await a.scheduler.start();
+    await a.scheduler.addJob(every('contended', 60_000));
+    const stored = await db.getJob('contended');
+    // Every conditional write finds the job changed (as if another instance wrote it each time).
+    const write = vi.spyOn(db, 'writeJobIf').mockResolvedValue(false);
+    const error = await a.scheduler.pauseJob('contended').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobConflictError);
+    expect(error).toMatchObject({
+      code: 'JOB_CONFLICT',
+      jobId: 'contended',
+      message: expect.stringMatching(
+        /Could not pause job "contended".*5 tries.*Nothing was written/,
+      ),
+    });
+    expect(write).toHaveBeenCalledTimes(5);
+    write.mockRestore();
+    expect(await db.getJob('contended')).toEqual(stored);
+    // Once the others let it be, the change goes through.
+    await a.scheduler.pauseJob('contended');
+    expect((await db.getJob('contended'))?.status).toBe('paused');
   });
 
   it('leaves a job to the instances that have its handler', async () => {
