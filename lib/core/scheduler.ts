@@ -1040,6 +1040,7 @@ export class Scheduler {
       if (missed && !this.misfired(entry, fire, now)) return;
       // A regular fire books the next one now, from its own instant: a slow run never drifts a job.
       if (!missed || entry.job.misfirePolicy !== 'fire-all') this.scheduleNext(entry, fire.at, now);
+      else if (this.cluster !== undefined) this.storeRegularNext(entry, now);
       if (!missed) {
         entry.catchUpRuns = 0;
         entry.catchUpFrom = NaN;
@@ -1094,7 +1095,18 @@ export class Scheduler {
     if (next === null) return;
     if (next > now) entry.catchUpRuns = 0;
     entry.job.nextRunAt = this.fireDate(next);
+    if (next <= now && this.cluster !== undefined) this.storeRegularNext(entry, now);
     this.scheduleAt(entry, next);
+  }
+
+  /**
+   * Cluster mode, `'fire-all'` catch-up: the job is stored with its next regular fire, so the
+   * instance that won the first missed fire runs the catch-up alone (its `maxMisfires` count is the
+   * cluster's) while the others wait for the regular schedule.
+   */
+  private storeRegularNext(entry: JobEntry, now: number): void {
+    const next = entry.schedule?.next(now) ?? null;
+    entry.job.nextRunAt = next === null ? null : this.fireDate(next);
   }
 
   /** Books the regular fire after `from`; fires already missed collapse into none (fire-once). */
