@@ -82,7 +82,16 @@ function describeRetention(database: TestDatabase, reason: string | undefined): 
           expect(peaks.a).toBeLessThanOrEqual(KEEP + 4);
           expect(peaks.b).toBeLessThanOrEqual(KEEP + 4);
 
-          // Stopped firing: the next passes leave exactly the newest 3 of each.
+          // Stopped firing: once the runs in flight ended and, batched, their records were written,
+          // the next passes leave exactly the newest 3 of each.
+          await waitFor('the runs in flight to end and be written', () => {
+            const m = s.metrics();
+            return (
+              m.runningNow === 0 &&
+              m.runsStarted === m.runsSucceeded + m.runsFailed &&
+              (m.batch === undefined || m.batch.pendingRuns + m.batch.pendingJobs === 0)
+            );
+          });
           for (const job of [a, b]) {
             await waitFor(`${job.name} to be pruned to ${KEEP} runs`, async () => {
               return (await storage.getJobRunCount(job.id)) === KEEP;
