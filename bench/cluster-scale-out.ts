@@ -13,7 +13,7 @@
  *
  * Cluster timings are the defaults (lease 30 s, heartbeat 10 s, poll 1 s). The jobs are made by one
  * `addJob` and copies of its row in one `INSERT ... SELECT` after the instances are up (they are
- * picked up by the poll), due `pollInterval` + 500 ms later; with cluster mode off (no poll) they are
+ * picked up by the poll), due `pollInterval` + 1.5 s later; with cluster mode off (no poll) they are
  * made before the instance starts. Runs/s is the jobs divided by the time from that due instant to
  * the end of the last run (`MAX(end_at)`), once every run is recorded `success`; the runs are
  * checked: one per job. Prints its figures, and a `RESULT {json}` line for `run.ts`. Unreachable
