@@ -40,6 +40,8 @@ const NOOP_JOBS = intArg('noop-jobs', 1_500);
 const CONCURRENT = intArg('concurrent', 10);
 const HANDLER_MS = intArg('handler-ms', 50);
 const IDLE_SECONDS = intArg('idle-seconds', 10);
+/** Jobs of the larger idle instance, and of the poll's read compared. */
+const MANY_JOBS = intArg('many-jobs', 10_000);
 /** `--phases=slow,noop,single,idle` (default all) and `--instances=1,2,3`: run a part only. */
 const listArg = (name: string, fallback: string): string[] =>
   (process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback).split(
@@ -174,11 +176,24 @@ function diff(a: QueryCounts | null, b: QueryCounts | null): QueryCounts {
   return out;
 }
 
-/** The jobs table made, with `jobs` once-jobs due at `dueAt`: one addJob, then copies of its row. */
-async function makeJobs(admin: DataSource, storage: TypeOrmStorage, jobs: number, dueAt: number) {
+/**
+ * The jobs table made, with `jobs` once-jobs due at `dueAt` (or, with `hourly`, interval jobs of 1 h,
+ * none due): one addJob, then copies of its row.
+ */
+async function makeJobs(
+  admin: DataSource,
+  storage: TypeOrmStorage,
+  jobs: number,
+  dueAt: number,
+  hourly = false,
+) {
   const maker = new Scheduler(storage, { logger: new NopLogger() });
   maker.registerHandlerFunc('work', () => undefined);
-  await maker.addJob({ id: 'job-1', type: 'once', runAt: new Date(dueAt), handlerName: 'work' });
+  await maker.addJob(
+    hourly
+      ? { id: 'job-1', interval: '1h', handlerName: 'work' }
+      : { id: 'job-1', type: 'once', runAt: new Date(dueAt), handlerName: 'work' },
+  );
   const copied = JOB_WRITE_COLUMNS.filter((c) => c.name !== 'id').map((c) => `"${c.name}"`);
   await admin.query(
     `INSERT INTO "${storage.jobTableName}" ("id", ${copied.join(', ')})
@@ -319,41 +334,85 @@ async function drain(
   }
 }
 
-/** Statements per second of an idle cluster instance (100 jobs, none due) over `seconds`. */
+/** What an idle cluster instance costs over a window. */
+interface Idle {
+  jobs: number;
+  perSec: number;
+  byKind: Record<string, number>;
+  /** CPU of the instance's process, ms per second. */
+  cpuMsPerSec: number;
+}
+
+/** Statements and CPU per second of an idle cluster instance (`jobs` jobs, none due) over `seconds`. */
 async function idle(
   admin: DataSource,
   timings: Partial<typeof SHORT>,
   seconds: number,
-): Promise<{ perSec: number; byKind: Record<string, number> }> {
+  jobs = 100,
+): Promise<Idle> {
   const prefix = newPrefix();
   const storage = new TypeOrmStorage(admin, { tablePrefix: prefix });
   await storage.initialize();
-  const maker = new Scheduler(storage, { logger: new NopLogger() });
-  maker.registerHandlerFunc('work', () => undefined);
-  for (let i = 0; i < 100; i++) {
-    await maker.addJob({ id: `idle-${i}`, interval: '1h', handlerName: 'work' });
-  }
+  await makeJobs(admin, storage, jobs, 0, true);
   const child = new ClusterChild('idle', childConfig(prefix, 'idle', true, 0, timings));
   try {
     await child.ready();
     // Skip the start's own statements and its first look for lost instances.
     await sleep(300);
     const before = await statsOf(child);
+    const cpu0 = cpuMs(child.pid);
     await sleep(seconds * 1000);
     const after = await statsOf(child);
+    const cpu = cpuMs(child.pid) - cpu0;
     const d = diff(before.queries, after.queries);
     const elapsed = (after.at - before.at) / 1000;
     await stopAll([child]);
     return {
+      jobs,
       perSec: d.total / elapsed,
       byKind: Object.fromEntries(
         Object.entries(d)
           .filter(([key, n]) => key !== 'total' && n > 0)
           .map(([key, n]) => [key, n / elapsed]),
       ),
+      cpuMsPerSec: cpu / elapsed,
     };
   } finally {
     await child.kill();
+    await dropTables(admin, storage);
+  }
+}
+
+/**
+ * What one poll round reads with `jobs` jobs, none changed: `listJobVersions` (the poll) against
+ * `listJobs` (a full read of every row, what the poll did before), each the median of 7 of this
+ * process's CPU ms.
+ */
+async function pollRead(
+  admin: DataSource,
+  jobs: number,
+): Promise<{ versionsMs: number; fullMs: number }> {
+  const prefix = newPrefix();
+  const storage = new TypeOrmStorage(admin, { tablePrefix: prefix });
+  await storage.initialize();
+  await makeJobs(admin, storage, jobs, 0, true);
+  const cpuOf = async (read: () => Promise<unknown[]>): Promise<number> => {
+    const samples: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const before = process.cpuUsage();
+      const rows = await read();
+      const used = process.cpuUsage(before);
+      if (rows.length !== jobs) throw new Error(`read ${rows.length} of ${jobs} jobs`);
+      samples.push((used.user + used.system) / 1000);
+    }
+    return samples.sort((a, b) => a - b)[3]!;
+  };
+  try {
+    return {
+      versionsMs: await cpuOf(() => storage.listJobVersions()),
+      fullMs: await cpuOf(() => storage.listJobs()),
+    };
+  } finally {
     await dropTables(admin, storage);
   }
 }
@@ -418,8 +477,10 @@ try {
     }
   }
   let single: Drain | undefined;
-  let idleDefault: { perSec: number; byKind: Record<string, number> } | undefined;
-  let idleShort: typeof idleDefault;
+  let idleDefault: Idle | undefined;
+  let idleShort: Idle | undefined;
+  let idleMany: Idle | undefined;
+  let poll: { versionsMs: number; fullMs: number } | undefined;
   if (PHASES.has('single') || PHASES.has('idle')) {
     process.stdout.write(`(iii) statements per run, no-op handler, one instance\n`);
   }
@@ -442,6 +503,12 @@ try {
     process.stdout.write(
       `  idle cluster instance (100 jobs, none due), ${IDLE_SECONDS} s: ${fixed(idleDefault.perSec, 2)} statements/s with the default timings (${kinds(idleDefault.byKind)});` +
         ` ${fixed(idleShort.perSec, 2)} statements/s with heartbeat ${SHORT.heartbeatInterval} ms, poll ${SHORT.pollInterval} ms (${kinds(idleShort.byKind)})\n`,
+    );
+    idleMany = await idle(admin, {}, IDLE_SECONDS, MANY_JOBS);
+    poll = await pollRead(admin, MANY_JOBS);
+    process.stdout.write(
+      `  idle cluster instance (${int(MANY_JOBS)} jobs, none due), default timings: ${fixed(idleMany.perSec, 2)} statements/s, instance CPU ${fixed(idleMany.cpuMsPerSec, 1)} ms/s (100 jobs: ${fixed(idleDefault.cpuMsPerSec, 1)} ms/s);` +
+        ` a poll's read of ${int(MANY_JOBS)} unchanged jobs: ${fixed(poll.versionsMs, 1)} ms CPU (ids and versions) against ${fixed(poll.fullMs, 1)} ms for every full row\n`,
     );
   }
   const all = [...slow, ...noop, ...(single ? [single] : [])];
@@ -468,6 +535,11 @@ try {
     statementsPerRunClusterSlow: slow.map((d) => d.statementsPerRun),
     idleStatementsPerSec: idleDefault?.perSec,
     idleStatementsPerSecShort: idleShort?.perSec,
+    idleCpuMsPerSec: idleDefault?.cpuMsPerSec,
+    idleManyJobs: MANY_JOBS,
+    idleManyCpuMsPerSec: idleMany?.cpuMsPerSec,
+    pollVersionsCpuMs: poll?.versionsMs,
+    pollFullCpuMs: poll?.fullMs,
     wrongRuns: all.reduce((n, d) => n + d.wrongRuns, 0),
     counts: COUNTS,
     handlerMs: HANDLER_MS,

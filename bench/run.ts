@@ -257,6 +257,8 @@ if (clusterSkipped) {
       `      CPU per run, instances: ${list(clusterOut.noopNodeCpuMsPerRun, (n) => num(n))} ms; postgres: ${list(clusterOut.noopPostgresCpuMsPerRun, (n) => num(n))} ms\n` +
       `  4c. statements per run (no-op): cluster off ${num(clusterOut.statementsPerRunSingle)}, cluster 1 / 2 / 3 instances ${list(clusterOut.statementsPerRunCluster, (n) => num(n))};` +
       ` idle cluster instance ${num(clusterOut.idleStatementsPerSec)} statements/s (default timings), ${num(clusterOut.idleStatementsPerSecShort)} (heartbeat 500 ms, poll 200 ms)\n` +
+      `  4d. idle cluster instance with ${int(clusterOut.idleManyJobs)} jobs: CPU ${num(clusterOut.idleManyCpuMsPerSec, 1)} ms/s (100 jobs: ${num(clusterOut.idleCpuMsPerSec, 1)} ms/s);` +
+      ` a poll's read of them: ${num(clusterOut.pollVersionsCpuMs, 1)} ms CPU (ids and versions) against ${num(clusterOut.pollFullCpuMs, 1)} ms (every full row)\n` +
       `  every job run exactly once: ${clusterOut.wrongRuns === 0 ? 'yes' : `NO (${String(clusterOut.wrongRuns)} wrong)`} (${int(clusterOut.seconds)} s, load after: ${load()})\n`,
   );
 }
@@ -349,6 +351,12 @@ const rows: string[][] = [
     clusterSkipped
       ? ''
       : ratio(clusterAt('statementsPerRunCluster', 0), clusterOut?.statementsPerRunSingle),
+  ],
+  [
+    `Cluster, PostgreSQL: a poll's read of ${int(clusterOut?.idleManyJobs)} unchanged jobs, CPU ms`,
+    clusterSkipped ? 'skipped' : num(clusterOut?.pollVersionsCpuMs, 1),
+    `${num(clusterOut?.pollFullCpuMs, 1)} (every full row)`,
+    clusterSkipped ? '' : ratio(clusterOut?.pollVersionsCpuMs, clusterOut?.pollFullCpuMs),
   ],
 ];
 const table = rows.map((r) => `| ${r.join(' | ')} |`);

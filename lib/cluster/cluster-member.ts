@@ -43,6 +43,8 @@ export class ClusterMember {
   round = 0;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   private pollFailures = 0;
+  /** Jobs that cannot be scheduled here (a bad cron), by id: the version read, not read again. */
+  private readonly unschedulable = new Map<string, number>();
   private reaping = false;
 
   constructor(
@@ -112,19 +114,40 @@ export class ClusterMember {
   }
 
   /**
-   * Reads every job and takes in what other instances did: jobs added, changed (a new version), and
-   * removed. An entry with a run or a write going on here, or changed here during this round, is left
-   * for the next round.
+   * Takes in what other instances did to the jobs: added, changed (a new version), removed. It reads
+   * every job's id and version, then in full only the jobs new or changed (one narrow read when
+   * nothing changed). An entry with a run or a write going on here, or changed here during this
+   * round, is left for the next round.
    */
   async poll(): Promise<void> {
     const round = ++this.round;
-    let jobs: Job[];
+    const host = this.host;
+    const listed = new Set<string>();
+    let changed: Job[];
     try {
-      jobs = await withTimeout(
-        this.storage.listJobs(),
+      const versions = await withTimeout(
+        this.storage.listJobVersions(),
         this.options.cluster.leaseTtl,
         'reading the jobs',
       );
+      const wanted: string[] = [];
+      for (const { id, version } of versions) {
+        listed.add(id);
+        const entry = host.entries.get(id);
+        if (entry === undefined) {
+          if (this.unschedulable.get(id) !== version) wanted.push(id);
+        } else if (settledHere(entry, round) && (entry.stale || entry.job.version !== version)) {
+          wanted.push(id);
+        }
+      }
+      changed =
+        wanted.length === 0
+          ? []
+          : await withTimeout(
+              this.storage.getJobsById(wanted),
+              this.options.cluster.leaseTtl,
+              'reading the jobs',
+            );
       this.pollFailures = 0;
     } catch (err) {
       this.pollFailures++;
@@ -135,19 +158,21 @@ export class ClusterMember {
       }
       return;
     }
-    const host = this.host;
     if (!host.isStarted()) return;
-    const listed = new Set<string>();
-    for (const job of jobs) {
-      listed.add(job.id);
+    for (const id of this.unschedulable.keys()) if (!listed.has(id)) this.unschedulable.delete(id);
+    for (const job of changed) {
       const entry = host.entries.get(job.id);
       if (entry === undefined) {
         let schedule: Schedule | null;
         try {
           schedule = host.scheduleOf(job);
         } catch {
-          continue; // logged when this instance loaded it, or by the instance that added it
+          // Logged when this instance loaded it, or by the instance that added it; read again
+          // once its version changes.
+          this.unschedulable.set(job.id, job.version);
+          continue;
         }
+        this.unschedulable.delete(job.id);
         host.adopt(host.track(job, schedule), job);
         continue;
       }

@@ -32,6 +32,12 @@ export interface LeaseRecord {
   expiresAt: number;
 }
 
+/** A job's id and version: what the poll of each instance reads first (`listJobVersions`). */
+export interface JobVersion {
+  id: string;
+  version: number;
+}
+
 /** A job claimed by a lease that no longer exists (its instance died or lost it). */
 export interface OrphanedJob {
   jobId: string;
@@ -73,6 +79,16 @@ export interface ClusterStorage {
    */
   findOrphanedJobs(): Promise<OrphanedJob[]>;
   /**
+   * Every job's id and version, in no particular order: one narrow read, so that an instance's poll
+   * costs little when nothing changed (it then reads in full only the jobs `getJobsById` names).
+   */
+  listJobVersions(): Promise<JobVersion[]>;
+  /**
+   * The stored jobs among `ids`, in no particular order: an unknown id is left out, an id given twice
+   * is returned once, and `[]` reads nothing. Any number of ids (a SQL storage splits a long list).
+   */
+  getJobsById(ids: readonly string[]): Promise<Job[]>;
+  /**
    * Writes every field of `job` (and the claim, when `condition.claim` is given) if the stored row
    * meets `condition`; resolves false otherwise (changed by another writer, claimed by another
    * lease, the lease expired, or the job removed).
@@ -100,6 +116,8 @@ const CLUSTER_METHODS = [
   'releaseLease',
   'listLeases',
   'findOrphanedJobs',
+  'listJobVersions',
+  'getJobsById',
   'writeJobIf',
   'createClaimedRun',
   'finishRun',

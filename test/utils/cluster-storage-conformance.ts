@@ -591,6 +591,69 @@ export function describeClusterStorageConformance(
       });
     });
 
+    describe('listJobVersions and getJobsById', () => {
+      const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : 1);
+
+      /** `listJobVersions()` restricted to some jobs, by id. */
+      const versionsAmong = async (jobIds: readonly string[]) => {
+        const wanted = new Set(jobIds);
+        return (await storage.listJobVersions()).filter((v) => wanted.has(v.id)).sort(byId);
+      };
+
+      it("lists every job's id and version, following writes and removals", async () => {
+        const a = await addJob();
+        const b = await addJob({ version: 7 });
+        const ids = [a.id, b.id];
+        expect(await versionsAmong(ids)).toStrictEqual(
+          [
+            { id: a.id, version: a.version },
+            { id: b.id, version: 7 },
+          ].sort(byId),
+        );
+        await storage.updateJob({ ...a, version: a.version + 1 });
+        expect(await storage.writeJobIf({ ...b, version: 8 }, { version: 7 })).toBe(true);
+        expect(await versionsAmong(ids)).toStrictEqual(
+          [
+            { id: a.id, version: a.version + 1 },
+            { id: b.id, version: 8 },
+          ].sort(byId),
+        );
+        await storage.deleteJob(a.id);
+        expect(await versionsAmong(ids)).toStrictEqual([{ id: b.id, version: 8 }]);
+      });
+
+      it('reads the jobs named as stored, leaving out unknown ids and returning each once', async () => {
+        const a = await addJob({ payload: { n: 1 } });
+        const b = await addJob({ status: 'paused' });
+        await addJob(); // not asked for
+        const got = await storage.getJobsById([b.id, uid('unknown'), a.id, b.id]);
+        const stored = [await storage.getJob(a.id), await storage.getJob(b.id)];
+        expect(got.sort(byId)).toStrictEqual(stored.sort((x, y) => byId(x as Job, y as Job)));
+        expect(await storage.getJobsById([])).toStrictEqual([]);
+        expect(await storage.getJobsById([uid('unknown')])).toStrictEqual([]);
+      });
+
+      it('reads more ids than one statement binds (1,200)', async () => {
+        const jobs: Job[] = [];
+        for (let i = 0; i < 1_200; i++) jobs.push(makeJob({ id: uid(), version: i }));
+        for (let i = 0; i < jobs.length; i += 50) {
+          await Promise.all(jobs.slice(i, i + 50).map((job) => storage.createJob(job)));
+        }
+        const got = await storage.getJobsById([...jobs.map((job) => job.id), uid('unknown')]);
+        expect(got.map((job) => [job.id, job.version]).sort()).toStrictEqual(
+          jobs.map((job) => [job.id, job.version]).sort(),
+        );
+      });
+
+      it('refuses ids that are not an array of strings with InvalidArgumentError', async () => {
+        for (const bad of ['job-1', null, [1], [null]]) {
+          const error = await rejectionOf(storage.getJobsById(bad as never));
+          expect(error).toBeInstanceOf(InvalidArgumentError);
+          expect((error as InvalidArgumentError).message).toContain('ids');
+        }
+      });
+    });
+
     describe('findOrphanedJobs', () => {
       it('removes the expired leases and lists the jobs of dead leases and running unclaimed ones', async () => {
         const live = await lease(LONG_TTL, 'live');

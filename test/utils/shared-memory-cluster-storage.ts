@@ -10,6 +10,7 @@ import {
 } from '../../lib/storage/cluster-arguments.js';
 import type {
   ClusterStorage,
+  JobVersion,
   JobWriteCondition,
   LeaseRecord,
   OrphanedJob,
@@ -116,6 +117,23 @@ export class SharedMemoryClusterStorage extends MemoryStorage implements Cluster
       }
     }
     return orphans;
+  }
+
+  async listJobVersions(): Promise<JobVersion[]> {
+    this.assertUsable();
+    return (await super.listJobs()).map((job) => ({ id: job.id, version: job.version }));
+  }
+
+  async getJobsById(ids: readonly string[]): Promise<Job[]> {
+    if (!Array.isArray(ids)) throw new InvalidArgumentError('ids', ids, 'an array of job ids');
+    this.assertUsable();
+    const jobs: Job[] = [];
+    for (const id of new Set(ids)) {
+      if (typeof id !== 'string') throw new InvalidArgumentError('ids', id, 'job ids (strings)');
+      const job = await super.getJob(id);
+      if (job !== null) jobs.push(job);
+    }
+    return jobs;
   }
 
   async writeJobIf(job: Job, condition: JobWriteCondition): Promise<boolean> {

@@ -33,6 +33,9 @@ export const MAX_STATEMENT_TEXT_BYTES: Readonly<Record<SqlDialect, number>> = Ob
   sqlite: 4 * 1024 * 1024,
 });
 
+/** Ids bound per statement by `getJobsById` on MySQL and SQLite (PostgreSQL binds one array). */
+export const MAX_IDS_PER_STATEMENT = 1_000;
+
 /** Collects parameters and writes their placeholders (`$n` on PostgreSQL, `?` elsewhere). */
 export class Params {
   readonly values: unknown[] = [];
@@ -231,6 +234,28 @@ export class JobSql {
       sql: `DELETE FROM ${this.runs} WHERE ${this.q('job_id')} = ${p.add(jobId)}`,
       params: p.values,
     };
+  }
+
+  /** Every job's `id` and `version`, nothing else (the cluster poll's first read). */
+  listJobVersions(): Statement {
+    return {
+      sql: `SELECT ${this.q('id')}, ${this.q('version')} FROM ${this.jobs}`,
+      params: [],
+    };
+  }
+
+  /**
+   * The jobs with these ids (distinct, at least one): PostgreSQL binds them as one array parameter;
+   * MySQL and SQLite as one placeholder each (the caller keeps a list under `MAX_IDS_PER_STATEMENT`).
+   */
+  getJobsById(ids: readonly string[]): Statement {
+    const p = new Params(this.dialect);
+    const id = this.q('id');
+    const where =
+      this.dialect === 'postgres'
+        ? `${id} = ANY(${p.add(ids)}::varchar[])`
+        : `${id} IN (${ids.map((value) => p.add(value)).join(', ')})`;
+    return { sql: `SELECT ${this.jobSelect} FROM ${this.jobs} WHERE ${where}`, params: p.values };
   }
 
   /** All jobs or those with a status, oldest first (by `created_at`, then insertion). */

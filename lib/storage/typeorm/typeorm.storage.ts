@@ -10,6 +10,7 @@ import type { Run } from '../../interfaces/run.interface.js';
 import { checkJobWriteCondition, checkLeaseId, checkTtl } from '../cluster-arguments.js';
 import type {
   ClusterStorage,
+  JobVersion,
   JobWriteCondition,
   LeaseRecord,
   OrphanedJob,
@@ -22,7 +23,13 @@ import {
 } from '../job-storage.js';
 import { ClusterSql, SQLITE_CLUSTER_REASON, toLeaseRecord, toOrphanedJob } from './cluster-sql.js';
 import { JobRowCodec, type DbRow } from './job-row-codec.js';
-import { JOB_WRITE_COLUMNS, JobSql, RUN_WRITE_COLUMNS, type Statement } from './job-sql.js';
+import {
+  JOB_WRITE_COLUMNS,
+  JobSql,
+  MAX_IDS_PER_STATEMENT,
+  RUN_WRITE_COLUMNS,
+  type Statement,
+} from './job-sql.js';
 import { resolveJobTableNames } from './job-table-names.js';
 import { ensureJobTables } from './job-tables.js';
 import { dialectOf, SUPPORTED_DATA_SOURCE_TYPES_TEXT, type SqlDialect } from './typeorm-dialect.js';
@@ -370,6 +377,36 @@ export class TypeOrmStorage
     return this.useCluster(async (sql) => {
       await this.exec(sql.deleteExpiredLeases());
       return (await this.rows(sql.orphanedJobs())).map(toOrphanedJob);
+    });
+  }
+
+  /** One `SELECT id, version` of every job. */
+  async listJobVersions(): Promise<JobVersion[]> {
+    return this.useCluster(async () => {
+      const rows = await this.rows((this.sqlCache as JobSql).listJobVersions());
+      return rows.map((row) => ({ id: String(row.id), version: Number(row.version) }));
+    });
+  }
+
+  /**
+   * One `SELECT ... WHERE id = ANY($1)` on PostgreSQL; on MySQL/MariaDB one `IN (...)` per
+   * `MAX_IDS_PER_STATEMENT` ids (each a consistent read of its own rows).
+   */
+  async getJobsById(ids: readonly string[]): Promise<Job[]> {
+    if (!Array.isArray(ids)) throw new InvalidArgumentError('ids', ids, 'an array of job ids');
+    const distinct = [...new Set(ids)];
+    for (const id of distinct) {
+      if (typeof id !== 'string') throw new InvalidArgumentError('ids', id, 'job ids (strings)');
+    }
+    return this.useCluster(async () => {
+      const sql = this.sqlCache as JobSql;
+      const jobs: Job[] = [];
+      const size = this.dialect === 'postgres' ? distinct.length : MAX_IDS_PER_STATEMENT;
+      for (let from = 0; from < distinct.length; from += size) {
+        const rows = await this.rows(sql.getJobsById(distinct.slice(from, from + size)));
+        for (const row of rows) jobs.push(this.codec.toJob(row));
+      }
+      return jobs;
     });
   }
 

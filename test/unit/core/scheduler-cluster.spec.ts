@@ -9,6 +9,7 @@ import type { Run } from '../../../lib/interfaces/run.interface.js';
 import type { SchedulerOptions } from '../../../lib/interfaces/scheduler-options.interface.js';
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
+import { makeJob } from '../../utils/fixtures.js';
 import { SharedMemoryClusterStorage } from '../../utils/shared-memory-cluster-storage.js';
 import { advance, deferred, sleep, stopLettingTimePass } from '../../utils/scheduler-harness.js';
 
@@ -233,6 +234,52 @@ describe('Scheduler in cluster mode', () => {
     const ranBefore = a!.ran.length + b!.ran.length;
     await advance(5_000);
     expect(a!.ran.length + b!.ran.length).toBe(ranBefore);
+  });
+
+  it("polls the jobs' versions, and reads in full only the jobs changed on another instance", async () => {
+    const [a, b] = ['a', 'b'].map((name) => instance(name));
+    await a!.scheduler.start();
+    await b!.scheduler.start();
+    for (let i = 0; i < 20; i++) await a!.scheduler.addJob(every(`hourly-${i}`, 3_600_000));
+    await advance(2 * CLUSTER.pollInterval + 10);
+    const full = vi.spyOn(db, 'listJobs');
+    const some = vi.spyOn(db, 'getJobsById');
+    const versions = vi.spyOn(db, 'listJobVersions');
+    // Nothing changed: each poll is one narrow read.
+    await advance(5 * CLUSTER.pollInterval);
+    expect(versions.mock.calls.length).toBeGreaterThanOrEqual(2 * 4);
+    expect(full).not.toHaveBeenCalled();
+    expect(some).not.toHaveBeenCalled();
+
+    await b!.scheduler.pauseJob('hourly-3');
+    await b!.scheduler.addJob(every('added-on-b', 3_600_000));
+    await advance(CLUSTER.pollInterval + 10);
+    // a reads the two jobs b wrote; b (which holds what it wrote) reads nothing.
+    expect(some.mock.calls.flatMap(([ids]) => [...ids]).sort()).toStrictEqual([
+      'added-on-b',
+      'hourly-3',
+    ]);
+    expect(full).not.toHaveBeenCalled();
+    full.mockRestore();
+    some.mockRestore();
+    versions.mockRestore();
+    expect((await a!.scheduler.listJobs()).map((job) => job.id)).toContain('added-on-b');
+  });
+
+  it('reads a job it cannot schedule once per version, not on every poll', async () => {
+    const a = instance('a');
+    await a.scheduler.start();
+    // Written by something else (say, a newer release) with a cron this instance cannot parse.
+    const odd = makeJob({ id: 'odd', cron: 'not a cron', nextRunAt: new Date(T0 + 60_000) });
+    await db.createJob(odd);
+    const some = vi.spyOn(db, 'getJobsById');
+    await advance(4 * CLUSTER.pollInterval + 10);
+    expect(some.mock.calls).toStrictEqual([[['odd']]]);
+    await db.updateJob({ ...odd, version: odd.version + 1 });
+    await advance(4 * CLUSTER.pollInterval);
+    expect(some.mock.calls).toStrictEqual([[['odd']], [['odd']]]);
+    some.mockRestore();
+    expect(a.ran).toHaveLength(0);
   });
 
   it('gives a change up with JobConflictError when other instances keep changing the job, writing nothing', async () => {

@@ -276,6 +276,8 @@ export function describeTypeOrmClusterStorageRefusal(database: TestDatabase): vo
         () => storage.releaseLease('a#1'),
         () => storage.listLeases(),
         () => storage.findOrphanedJobs(),
+        () => storage.listJobVersions(),
+        () => storage.getJobsById([job.id]),
         () => storage.writeJobIf({ ...job, version: 1 }, { version: 0 }),
         () => storage.createClaimedRun(makeRun(job.id), 'a#1'),
         () => storage.finishRun(makeRun(job.id)),
