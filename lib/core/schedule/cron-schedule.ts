@@ -40,6 +40,15 @@ export function validateTimezone(timezone: unknown): string | null {
   if (typeof timezone !== 'string' || timezone.trim() === '') {
     throw new InvalidJobError('timezone', timezone, TIMEZONE_PROBLEM);
   }
+  // Node 24's Intl takes UTC offsets ("+05:00") as zones, Node 20's does not: refused on every
+  // version, so that all instances read a stored job the same way (an offset has no DST anyway).
+  if (/^[+-]/.test(timezone)) {
+    throw new InvalidJobError(
+      'timezone',
+      timezone,
+      `is a UTC offset, not a time zone: it ${TIMEZONE_PROBLEM}; for a fixed offset use "Etc/GMT-5" (= +05:00; the Etc sign is reversed)`,
+    );
+  }
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
   } catch {

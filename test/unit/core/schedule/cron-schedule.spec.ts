@@ -95,6 +95,15 @@ describe('parseCronSchedule: rejections', () => {
       },
     );
 
+    it.each(['+05:00', '-03:00', '+0530', '-05'])(
+      'rejects the UTC offset %j on every Node version, naming the Etc zone to use',
+      (zone) => {
+        expect(() => parseCronSchedule('* * * * * *', zone)).toThrow(
+          /"timezone".*is a UTC offset, not a time zone.*"Etc\/GMT-5"/,
+        );
+      },
+    );
+
     it.each(['', '   '])('rejects the blank zone %j', (zone) => {
       expectInvalid(() => parseCronSchedule('* * * * * *', zone), 'timezone', zone);
     });
