@@ -13,6 +13,9 @@ import { copyJob } from '../storage/record-copy.js';
 import { ClusterLease } from './cluster-lease.js';
 import { withTimeout } from './with-timeout.js';
 
+/** The shortest time between two polls when claims are being lost (`pollSoon`). */
+export const EARLY_POLL_GAP_MS = 100;
+
 /** What a `ClusterMember` needs from its scheduler. */
 export interface ClusterHost {
   /** The jobs the scheduler holds, by id. */
@@ -43,6 +46,9 @@ export class ClusterMember {
   round = 0;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   private pollFailures = 0;
+  /** When the last poll began and when the next one is due (host clock, epoch ms). */
+  private lastPollAt = -Infinity;
+  private nextPollAt = Infinity;
   /** Jobs that cannot be scheduled here (a bad cron), by id: the version read, not read again. */
   private readonly unschedulable = new Map<string, number>();
   private reaping = false;
@@ -103,14 +109,29 @@ export class ClusterMember {
     return this.lease.release();
   }
 
-  private schedulePoll(): void {
+  /**
+   * A claim was lost to another instance: what this instance holds is behind, so the next poll is
+   * moved up to `EARLY_POLL_GAP_MS` after the last one began (when that is sooner than its turn).
+   * Instances draining the same backlog then stop trying jobs the others already ran.
+   */
+  pollSoon(): void {
+    if (this.pollTimer === undefined || !this.host.isStarted()) return; // a poll is under way
+    const at = this.lastPollAt + EARLY_POLL_GAP_MS;
+    if (at >= this.nextPollAt) return;
+    clearTimeout(this.pollTimer);
+    this.schedulePoll(Math.max(0, at - this.host.now()));
+  }
+
+  private schedulePoll(delay = this.options.cluster.pollInterval): void {
+    this.nextPollAt = this.host.now() + delay;
     this.pollTimer = setTimeout(() => {
       this.pollTimer = undefined;
+      this.lastPollAt = this.host.now();
       void this.poll().finally(() => {
         // Not when the scheduler stopped meanwhile, nor when a start() after it began its own round.
         if (this.host.isStarted() && this.pollTimer === undefined) this.schedulePoll();
       });
-    }, this.options.cluster.pollInterval);
+    }, delay);
   }
 
   /**

@@ -663,6 +663,7 @@ export class Scheduler {
       // Claimed by another instance (or changed by one): the next poll reads what it wrote. The
       // next fire is booked here already, and the instance that wrote last holds the job as stored.
       this.counters.firesClaimedElsewhere++;
+      this.member?.pollSoon();
     }
     // Without a valid lease nothing was written: the poll re-reads the job once the lease is back.
     this.pump();

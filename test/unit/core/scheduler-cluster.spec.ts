@@ -266,6 +266,37 @@ describe('Scheduler in cluster mode', () => {
     expect((await a!.scheduler.listJobs()).map((job) => job.id)).toContain('added-on-b');
   });
 
+  it('polls early (within 100 ms) after losing a claim, instead of at its next pollInterval', async () => {
+    const [a, b] = ['a', 'b'].map((name) => instance(name));
+    await a!.scheduler.start();
+    await b!.scheduler.start();
+    // Due between two regular polls (every 500 ms from T0): both instances race for it.
+    const due = T0 + 4 * CLUSTER.pollInterval + 250;
+    await a!.scheduler.addJob({
+      id: 'race',
+      name: 'race',
+      handlerName: 'work',
+      runAt: new Date(due),
+    });
+    await advance(2 * CLUSTER.pollInterval);
+    const polls: number[] = [];
+    const versions = vi.spyOn(db, 'listJobVersions');
+    versions.mockImplementation(async function (this: SharedMemoryClusterStorage) {
+      polls.push(Date.now());
+      return SharedMemoryClusterStorage.prototype.listJobVersions.call(this);
+    });
+    await advance(due - Date.now() + 120);
+    versions.mockRestore();
+    const lost =
+      a!.scheduler.metrics().firesClaimedElsewhere + b!.scheduler.metrics().firesClaimedElsewhere;
+    expect(lost).toBe(1);
+    expect(await runsOf('race')).toHaveLength(1);
+    // The regular polls fall on T0 + k * 500 ms; the loser's early one within 100 ms of the race.
+    const early = polls.filter((at) => at >= due && at < due + 110);
+    expect(early).toHaveLength(1);
+    expect(polls.filter((at) => (at - T0) % CLUSTER.pollInterval !== 0)).toStrictEqual(early);
+  });
+
   it('reads a job it cannot schedule once per version, not on every poll', async () => {
     const a = instance('a');
     await a.scheduler.start();
