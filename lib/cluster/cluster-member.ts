@@ -11,6 +11,7 @@ import type { ClusterStorage, OrphanedJob } from '../storage/cluster-storage.js'
 import type { JobStorage } from '../storage/job-storage.js';
 import { copyJob } from '../storage/record-copy.js';
 import { ClusterLease } from './cluster-lease.js';
+import { preferredLease } from './preferred-instance.js';
 import { withTimeout } from './with-timeout.js';
 
 /** The shortest time between two polls when claims are being lost (`pollSoon`). */
@@ -52,6 +53,10 @@ export class ClusterMember {
   /** Jobs that cannot be scheduled here (a bad cron), by id: the version read, not read again. */
   private readonly unschedulable = new Map<string, number>();
   private reaping = false;
+  /** The leases listed at the last look (this instance's view of the cluster's members). */
+  private members: readonly string[] = [];
+  /** A claim was lost since the last listing: the next poll lists the leases again. */
+  private membersStale = false;
 
   constructor(
     private readonly storage: JobStorage & ClusterStorage,
@@ -67,8 +72,22 @@ export class ClusterMember {
   }
 
   /** Takes a lease; rejects when the database cannot be reached. */
-  join(): Promise<void> {
-    return this.lease.acquire();
+  async join(): Promise<void> {
+    await this.lease.acquire();
+    await this.listMembers();
+  }
+
+  /**
+   * Whether a job's fires are best left to another instance first: the job prefers another member's
+   * lease (`preferredLease`), and this instance's lease is listed (a lease not listed yet, or a view
+   * of one member, prefers nothing: every instance tries at once, as before).
+   */
+  prefersOther(jobId: string): boolean {
+    const members = this.members;
+    if (members.length < 2) return false;
+    const own = this.lease.id;
+    if (!members.includes(own)) return false;
+    return preferredLease(jobId, members) !== own;
   }
 
   /** Starts the heartbeat and the poll, and looks for lost instances' jobs at once. */
@@ -115,6 +134,8 @@ export class ClusterMember {
    * Instances draining the same backlog then stop trying jobs the others already ran.
    */
   pollSoon(): void {
+    // Another instance may have joined since the last look: the next poll lists the leases too.
+    this.membersStale = true;
     if (this.pollTimer === undefined || !this.host.isStarted()) return; // a poll is under way
     const at = this.lastPollAt + EARLY_POLL_GAP_MS;
     if (at >= this.nextPollAt) return;
@@ -134,6 +155,11 @@ export class ClusterMember {
     }, delay);
   }
 
+  private async listMembers(): Promise<void> {
+    const leases = await this.storage.listLeases();
+    this.members = leases.map((lease) => lease.id).sort();
+  }
+
   /**
    * Takes in what other instances did to the jobs: added, changed (a new version), removed. It reads
    * every job's id and version, then in full only the jobs new or changed (one narrow read when
@@ -146,6 +172,10 @@ export class ClusterMember {
     const listed = new Set<string>();
     let changed: Job[];
     try {
+      if (this.membersStale) {
+        this.membersStale = false;
+        await withTimeout(this.listMembers(), this.options.cluster.leaseTtl, 'listing the leases');
+      }
       const versions = await withTimeout(
         this.storage.listJobVersions(),
         this.options.cluster.leaseTtl,
@@ -214,6 +244,8 @@ export class ClusterMember {
     let orphans: OrphanedJob[];
     try {
       orphans = await this.storage.findOrphanedJobs();
+      // The expired leases were just removed: what is listed now are the live members.
+      await this.listMembers();
     } catch (err) {
       this.options.logger.warn(
         `Cluster: could not look for runs of lost instances: ${formatError(err, 1000)}`,

@@ -43,6 +43,11 @@ export interface Fire {
   scheduledAt: number;
   /** Started by triggerJob: does not move the regular schedule. */
   manual: boolean;
+  /**
+   * Cluster mode: put back by `pollInterval` + 250 ms, left first to the instance the job prefers
+   * (its regular schedule was booked when it first fell due).
+   */
+  deferred?: boolean;
   /** The span the run's span links to: triggerJob's caller, or the failed attempt of a retry. */
   link: SpanContext | undefined;
 }

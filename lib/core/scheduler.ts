@@ -60,6 +60,9 @@ import { createJobTracer } from '../telemetry/create-job-tracer.js';
 import { JobMetrics } from '../telemetry/job-metrics.js';
 import { UNTRACED, type JobTracer } from '../telemetry/job-tracer.js';
 
+/** Cluster mode: how much longer than `pollInterval` a fire waits for the instance it prefers. */
+const HANDOFF_MARGIN_MS = 250;
+
 /**
  * The scheduler: the seed's Scheduler interface over any `JobStorage`. One timer over a min-heap of
  * next fires; due fires wait for one of `concurrentRuns` slots in due-time order; every run leaves one
@@ -121,6 +124,7 @@ export class Scheduler {
     firesSkipped: 0,
     firesMissed: 0,
     firesClaimedElsewhere: 0,
+    firesDeferred: 0,
   };
 
   constructor(storage?: JobStorage, options?: SchedulerOptions) {
@@ -1036,8 +1040,9 @@ export class Scheduler {
   private fire(fire: Fire, now: number): void {
     const entry = fire.entry;
     if (fire.gen !== entry.gen || entry.removed) return;
-    if (fire.attempt === 1 && entry.schedule !== null) {
-      const missed = now - fire.at > this.options.misfireThreshold;
+    let missed = false;
+    if (fire.attempt === 1 && entry.schedule !== null && fire.deferred !== true) {
+      missed = now - fire.at > this.options.misfireThreshold;
       if (missed && !this.misfired(entry, fire, now)) return;
       // A regular fire books the next one now, from its own instant: a slow run never drifts a job.
       if (!missed || entry.job.misfirePolicy !== 'fire-all') this.scheduleNext(entry, fire.at, now);
@@ -1051,6 +1056,16 @@ export class Scheduler {
     // rolling deployment), and `running` is a run on another instance (as last read; a stale read is
     // corrected by the claim, which checks the stored row).
     if (this.cluster !== undefined && !this.handlers.has(entry.job.handlerName)) return;
+    if (!missed && this.handsOff(fire)) {
+      // Left first to the instance the job prefers: by the time this fire is due here again, the
+      // poll has shown its run there (the fire is then dropped), or it is claimed here.
+      fire.deferred = true;
+      this.counters.firesDeferred++;
+      fire.at = now + (this.options.cluster?.pollInterval ?? 0) + HANDOFF_MARGIN_MS;
+      fire.seq = this.seq++;
+      this.timers.push(fire);
+      return;
+    }
     if (entry.busy || (this.cluster !== undefined && entry.job.status === 'running')) {
       this.counters.firesSkipped++;
       this.emit('run.skipped', entry);
@@ -1058,6 +1073,21 @@ export class Scheduler {
     }
     entry.busy = true;
     this.offer(fire);
+  }
+
+  /**
+   * Cluster mode: a first attempt of a job that prefers another instance (not a missed fire, a
+   * trigger, a retry or a `'fire-all'` catch-up, which every instance tries at once as before).
+   */
+  private handsOff(fire: Fire): boolean {
+    return (
+      this.member !== undefined &&
+      fire.deferred !== true &&
+      !fire.manual &&
+      fire.attempt === 1 &&
+      Number.isNaN(fire.entry.catchUpFrom) &&
+      this.member.prefersOther(fire.entry.job.id)
+    );
   }
 
   /**

@@ -15,6 +15,11 @@ export interface SchedulerCounters {
   firesMissed: number;
   /** Cluster mode: fires this instance found claimed by another instance (run there, not here). */
   firesClaimedElsewhere: number;
+  /**
+   * Cluster mode: fires left first to the instance their job prefers (each instance prefers some of
+   * the jobs); this instance runs one only if that instance has not after `pollInterval` + 250 ms.
+   */
+  firesDeferred: number;
   /** Handlers running now. */
   runningNow: number;
   /** Runs due and waiting for a free slot. */
