@@ -42,12 +42,15 @@ const HANDLER_MS = intArg('handler-ms', 50);
 const IDLE_SECONDS = intArg('idle-seconds', 10);
 /** Jobs of the larger idle instance, and of the poll's read compared. */
 const MANY_JOBS = intArg('many-jobs', 10_000);
+/** Recurring jobs of the periodic phase (every second), and its window in seconds. */
+const PERIODIC_JOBS = intArg('periodic-jobs', 200);
+const PERIODIC_SECONDS = intArg('periodic-seconds', 10);
 /** `--phases=slow,noop,single,idle` (default all) and `--instances=1,2,3`: run a part only. */
 const listArg = (name: string, fallback: string): string[] =>
   (process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback).split(
     ',',
   );
-const PHASES = new Set(listArg('phases', 'slow,noop,single,idle'));
+const PHASES = new Set(listArg('phases', 'slow,noop,single,periodic,idle'));
 const COUNTS = listArg('instances', '1,2,3').map(Number);
 /** The default cluster timings (ms). */
 const POLL_MS = 1_000;
@@ -177,21 +180,21 @@ function diff(a: QueryCounts | null, b: QueryCounts | null): QueryCounts {
 }
 
 /**
- * The jobs table made, with `jobs` once-jobs due at `dueAt` (or, with `hourly`, interval jobs of 1 h,
- * none due): one addJob, then copies of its row.
+ * The jobs table made, with `jobs` once-jobs due at `dueAt` (or, with `interval`, interval jobs of
+ * that period, all firing at the same instants): one addJob, then copies of its row.
  */
 async function makeJobs(
   admin: DataSource,
   storage: TypeOrmStorage,
   jobs: number,
   dueAt: number,
-  hourly = false,
+  interval?: string,
 ) {
   const maker = new Scheduler(storage, { logger: new NopLogger() });
   maker.registerHandlerFunc('work', () => undefined);
   await maker.addJob(
-    hourly
-      ? { id: 'job-1', interval: '1h', handlerName: 'work' }
+    interval
+      ? { id: 'job-1', interval, handlerName: 'work' }
       : { id: 'job-1', type: 'once', runAt: new Date(dueAt), handlerName: 'work' },
   );
   const copied = JOB_WRITE_COLUMNS.filter((c) => c.name !== 'id').map((c) => `"${c.name}"`);
@@ -334,6 +337,61 @@ async function drain(
   }
 }
 
+/** The figures of recurring jobs run by a cluster over a window. */
+interface Periodic {
+  instances: number;
+  runsPerSec: number;
+  statementsPerRun: number;
+  /** Claims lost to another instance, and fires left to the instance their job prefers, per run. */
+  lostPerRun: number;
+  deferredPerRun: number;
+}
+
+/**
+ * `jobs` interval jobs firing every second, all at the same instants, on `instances` cluster
+ * instances (no-op handler, default timings): after a warm-up of 3 s, the runs, statements, lost
+ * claims and deferred fires of all instances over `seconds`.
+ */
+async function periodic(
+  admin: DataSource,
+  instances: number,
+  jobs: number,
+  seconds: number,
+): Promise<Periodic> {
+  const prefix = newPrefix();
+  const storage = new TypeOrmStorage(admin, { tablePrefix: prefix });
+  await storage.initialize();
+  const children: ClusterChild[] = [];
+  try {
+    for (let i = 0; i < instances; i++) {
+      const name = `node-${i + 1}`;
+      children.push(new ClusterChild(name, childConfig(prefix, name, true, 0)));
+    }
+    await Promise.all(children.map((child) => child.ready()));
+    await makeJobs(admin, storage, jobs, 0, '1s');
+    await sleep(3_000);
+    const before = await Promise.all(children.map(statsOf));
+    await sleep(seconds * 1000);
+    const after = await Promise.all(children.map(statsOf));
+    const sum = (pick: (s: Stats) => number): number =>
+      after.reduce((n, s, i) => n + pick(s) - pick(before[i]!), 0);
+    const runs = sum((s) => s.runsStarted);
+    const statements = sum((s) => s.queries?.total ?? 0);
+    const elapsed = (after[0]!.at - before[0]!.at) / 1000;
+    await stopAll(children);
+    return {
+      instances,
+      runsPerSec: runs / elapsed,
+      statementsPerRun: statements / runs,
+      lostPerRun: sum((s) => s.firesClaimedElsewhere) / runs,
+      deferredPerRun: sum((s) => s.firesDeferred) / runs,
+    };
+  } finally {
+    await Promise.all(children.map((child) => child.kill()));
+    await dropTables(admin, storage);
+  }
+}
+
 /** What an idle cluster instance costs over a window. */
 interface Idle {
   jobs: number;
@@ -353,7 +411,7 @@ async function idle(
   const prefix = newPrefix();
   const storage = new TypeOrmStorage(admin, { tablePrefix: prefix });
   await storage.initialize();
-  await makeJobs(admin, storage, jobs, 0, true);
+  await makeJobs(admin, storage, jobs, 0, '1h');
   const child = new ClusterChild('idle', childConfig(prefix, 'idle', true, 0, timings));
   try {
     await child.ready();
@@ -395,7 +453,7 @@ async function pollRead(
   const prefix = newPrefix();
   const storage = new TypeOrmStorage(admin, { tablePrefix: prefix });
   await storage.initialize();
-  await makeJobs(admin, storage, jobs, 0, true);
+  await makeJobs(admin, storage, jobs, 0, '1h');
   const cpuOf = async (read: () => Promise<unknown[]>): Promise<number> => {
     const samples: number[] = [];
     for (let i = 0; i < 7; i++) {
@@ -495,6 +553,20 @@ try {
       );
     }
   }
+  const periodics: Periodic[] = [];
+  if (PHASES.has('periodic')) {
+    process.stdout.write(
+      `(iv) recurring jobs: ${int(PERIODIC_JOBS)} no-op jobs every second (all at the same instants), ${PERIODIC_SECONDS} s after 3 s of warm-up\n`,
+    );
+    for (const n of COUNTS) {
+      const p = await periodic(admin, n, PERIODIC_JOBS, PERIODIC_SECONDS);
+      periodics.push(p);
+      process.stdout.write(
+        `  ${n} instance(s): ${int(p.runsPerSec)} runs/s, ${fixed(p.statementsPerRun, 2)} statements/run;` +
+          ` per run: ${fixed(p.lostPerRun, 2)} claims lost to another instance, ${fixed(p.deferredPerRun, 2)} fires left to the instance the job prefers\n`,
+      );
+    }
+  }
   if (PHASES.has('idle')) {
     [idleDefault, idleShort] = await Promise.all([
       idle(admin, {}, IDLE_SECONDS),
@@ -533,6 +605,10 @@ try {
     statementsPerRunSingle: single?.statementsPerRun,
     statementsPerRunCluster: noop.map((d) => d.statementsPerRun),
     statementsPerRunClusterSlow: slow.map((d) => d.statementsPerRun),
+    periodicJobs: PERIODIC_JOBS,
+    periodicRunsPerSec: periodics.map((p) => p.runsPerSec),
+    periodicStatementsPerRun: periodics.map((p) => p.statementsPerRun),
+    periodicLostPerRun: periodics.map((p) => p.lostPerRun),
     idleStatementsPerSec: idleDefault?.perSec,
     idleStatementsPerSecShort: idleShort?.perSec,
     idleCpuMsPerSec: idleDefault?.cpuMsPerSec,

@@ -257,7 +257,9 @@ if (clusterSkipped) {
       `      CPU per run, instances: ${list(clusterOut.noopNodeCpuMsPerRun, (n) => num(n))} ms; postgres: ${list(clusterOut.noopPostgresCpuMsPerRun, (n) => num(n))} ms\n` +
       `  4c. statements per run (no-op): cluster off ${num(clusterOut.statementsPerRunSingle)}, cluster 1 / 2 / 3 instances ${list(clusterOut.statementsPerRunCluster, (n) => num(n))};` +
       ` idle cluster instance ${num(clusterOut.idleStatementsPerSec)} statements/s (default timings), ${num(clusterOut.idleStatementsPerSecShort)} (heartbeat 500 ms, poll 200 ms)\n` +
-      `  4d. idle cluster instance with ${int(clusterOut.idleManyJobs)} jobs: CPU ${num(clusterOut.idleManyCpuMsPerSec, 1)} ms/s (100 jobs: ${num(clusterOut.idleCpuMsPerSec, 1)} ms/s);` +
+      `  4d. recurring jobs (${int(clusterOut.periodicJobs)} every second), 1 / 2 / 3 instances: runs/s ${list(clusterOut.periodicRunsPerSec, int)};` +
+      ` statements per run ${list(clusterOut.periodicStatementsPerRun, (n) => num(n))}; claims lost per run ${list(clusterOut.periodicLostPerRun, (n) => num(n))}\n` +
+      `  4e. idle cluster instance with ${int(clusterOut.idleManyJobs)} jobs: CPU ${num(clusterOut.idleManyCpuMsPerSec, 1)} ms/s (100 jobs: ${num(clusterOut.idleCpuMsPerSec, 1)} ms/s);` +
       ` a poll's read of them: ${num(clusterOut.pollVersionsCpuMs, 1)} ms CPU (ids and versions) against ${num(clusterOut.pollFullCpuMs, 1)} ms (every full row)\n` +
       `  every job run exactly once: ${clusterOut.wrongRuns === 0 ? 'yes' : `NO (${String(clusterOut.wrongRuns)} wrong)`} (${int(clusterOut.seconds)} s, load after: ${load()})\n`,
   );
@@ -351,6 +353,14 @@ const rows: string[][] = [
     clusterSkipped
       ? ''
       : ratio(clusterAt('statementsPerRunCluster', 0), clusterOut?.statementsPerRunSingle),
+  ],
+  [
+    `Cluster, PostgreSQL: ${int(clusterOut?.periodicJobs)} recurring jobs every second, statements per run with 1 / 2 / 3 instances`,
+    clusterSkipped ? 'skipped' : list(clusterOut?.periodicStatementsPerRun, (n) => num(n)),
+    `${num(clusterAt('periodicStatementsPerRun', 0))} (1 instance)`,
+    clusterSkipped
+      ? ''
+      : ratio(clusterAt('periodicStatementsPerRun', 2), clusterAt('periodicStatementsPerRun', 0)),
   ],
   [
     `Cluster, PostgreSQL: a poll's read of ${int(clusterOut?.idleManyJobs)} unchanged jobs, CPU ms`,

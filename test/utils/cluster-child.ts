@@ -105,6 +105,7 @@ export type ChildLine =
       runsFailed: number;
       firesSkipped: number;
       firesClaimedElsewhere: number;
+      firesDeferred: number;
       queries: QueryCounts | null;
     }
   | { event: 'error'; instance: string; message: string; at: number };
@@ -222,6 +223,7 @@ function counters(event: 'stats' | 'stopped'): ChildLine {
     runsFailed: m?.runsFailed ?? 0,
     firesSkipped: m?.firesSkipped ?? 0,
     firesClaimedElsewhere: m?.firesClaimedElsewhere ?? 0,
+    firesDeferred: m?.firesDeferred ?? 0,
     queries: counter ? { ...counter.counts } : null,
   };
 }
