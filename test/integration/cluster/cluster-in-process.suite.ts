@@ -411,7 +411,10 @@ export async function describeClusterInProcess(database: TestDatabase): Promise<
         expect(recorded!.endAt).not.toBeNull();
         // Not before the lease could have expired: a was renewing it until the cut.
         expect(lostAfter).toBeGreaterThanOrEqual(LEASE_TTL_MS - HEARTBEAT_MS - 150);
-        expect(b.events.some((e) => e.type === 'run.failed' && e.runId === lostRun!.id)).toBe(true);
+        // b emits the event once it has also released the job (the row above is written first).
+        await waitFor('b to report the lost run failed', () =>
+          b.events.some((e) => e.type === 'run.failed' && e.runId === lostRun!.id),
+        );
 
         // Retried on b: attempt 2 of the same fire, per maxRetry.
         let retry: Run | undefined;
