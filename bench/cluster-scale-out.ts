@@ -21,20 +21,24 @@
  * checked: one per job. Prints its figures, and a `RESULT {json}` line for `run.ts`. Unreachable
  * server: reports `{ skipped: true }`. Tables get a unique prefix and are dropped.
  */
-import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { Scheduler } from '../lib/core/scheduler.js';
 import { NopLogger } from '../lib/loggers/nop-logger.js';
-import { dropJobTables } from '../lib/storage/typeorm/job-tables.js';
 import { JOB_WRITE_COLUMNS } from '../lib/storage/typeorm/job-sql.js';
 import { TypeOrmStorage } from '../lib/storage/typeorm/typeorm.storage.js';
 import type { ChildLine, ClusterChildConfig, QueryCounts } from '../test/utils/cluster-child.js';
 import { ClusterChild } from '../test/utils/cluster-process.js';
 import { intArg, report, sleep } from './common.js';
+import {
+  benchPrefix,
+  connectPostgresOrSkip,
+  dropStorageTables,
+  POSTGRES_URL,
+  postgresCpuMs,
+  processCpuMs,
+} from './postgres.js';
 
-const URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** Once-jobs of each drain with the 50 ms handler (one instance needs jobs / 200 s). */
 const SLOW_JOBS = intArg('jobs', 1_500);
 /** Once-jobs of each no-op drain. */
@@ -91,48 +95,6 @@ interface Drain {
   wrongRuns: number;
 }
 
-/** CPU ms used so far by a process (Linux /proc: utime + stime), or NaN. */
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ 100
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU ms used so far by the local PostgreSQL server's processes, or NaN when it is not local. */
-function postgresCpuMs(): number {
-  if (!/@(127\.0\.0\.1|localhost)[:/]/.test(URL)) return NaN;
-  let total = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    let name: string;
-    try {
-      name = readFileSync(`/proc/${pid}/comm`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (name.startsWith('postgres')) total += cpuMs(Number(pid)) || 0;
-  }
-  return total;
-}
-
-async function connect(): Promise<DataSource> {
-  const dataSource = new DataSource({
-    type: 'postgres',
-    url: URL,
-    connectTimeoutMS: 2_000,
-  } as DataSourceOptions);
-  await dataSource.initialize();
-  return dataSource;
-}
-
-function newPrefix(): string {
-  return `bench_${randomBytes(4).toString('hex')}_`;
-}
-
 function childConfig(
   prefix: string,
   name: string,
@@ -142,7 +104,7 @@ function childConfig(
 ): ClusterChildConfig {
   return {
     type: 'postgres',
-    url: URL,
+    url: POSTGRES_URL,
     tablePrefix: prefix,
     cluster: cluster
       ? {
@@ -209,19 +171,6 @@ async function makeJobs(
   await admin.query(`ANALYZE "${storage.jobTableName}"`);
 }
 
-async function dropTables(admin: DataSource, storage: TypeOrmStorage): Promise<void> {
-  const runner = admin.createQueryRunner();
-  try {
-    await dropJobTables(runner, {
-      jobTable: storage.jobTableName,
-      runTable: storage.runTableName,
-      leaseTable: storage.leaseTableName,
-    });
-  } finally {
-    await runner.release();
-  }
-}
-
 async function stopAll(children: ClusterChild[]): Promise<Stats[]> {
   await Promise.all(children.map((child) => child.stop(30_000)));
   return children.map((child) => child.lines.find((l) => l.event === 'stopped') as Stats);
@@ -235,7 +184,7 @@ async function drain(
   handlerMs: number,
   jobs: number,
 ): Promise<Drain> {
-  const prefix = newPrefix();
+  const prefix = benchPrefix();
   const storage = new TypeOrmStorage(admin, { tablePrefix: prefix });
   await storage.initialize();
   const children: ClusterChild[] = [];
@@ -262,7 +211,7 @@ async function drain(
       }
     }
     const before = await Promise.all(children.map(statsOf));
-    const cpu0 = children.map((child) => cpuMs(child.pid));
+    const cpu0 = children.map((child) => processCpuMs(child.pid));
     const pg0 = postgresCpuMs();
     const runs = (): Promise<{ done: number; failed: number }> =>
       admin
@@ -285,7 +234,7 @@ async function drain(
     // The drain's window: before it the instances are idle (a poll a second).
     const windowMs =
       Math.max(...after.map((a) => a.at)) - Math.max(dueAt, ...before.map((b) => b.at));
-    const nodeCpu = children.reduce((sum, child, i) => sum + cpuMs(child.pid) - cpu0[i]!, 0);
+    const nodeCpu = children.reduce((sum, child, i) => sum + processCpuMs(child.pid) - cpu0[i]!, 0);
     const pgCpu = postgresCpuMs() - pg0;
     const [row] = (await admin.query(
       `SELECT COUNT(*) AS runs, COUNT(DISTINCT "job_id") AS jobs,
@@ -335,7 +284,7 @@ async function drain(
     };
   } finally {
     await Promise.all(children.map((child) => child.kill()));
-    await dropTables(admin, storage);
+    await dropStorageTables(admin, storage);
   }
 }
 
@@ -360,7 +309,7 @@ async function periodic(
   jobs: number,
   seconds: number,
 ): Promise<Periodic> {
-  const prefix = newPrefix();
+  const prefix = benchPrefix();
   const storage = new TypeOrmStorage(admin, { tablePrefix: prefix });
   await storage.initialize();
   const children: ClusterChild[] = [];
@@ -390,7 +339,7 @@ async function periodic(
     };
   } finally {
     await Promise.all(children.map((child) => child.kill()));
-    await dropTables(admin, storage);
+    await dropStorageTables(admin, storage);
   }
 }
 
@@ -410,7 +359,7 @@ async function idle(
   seconds: number,
   jobs = 100,
 ): Promise<Idle> {
-  const prefix = newPrefix();
+  const prefix = benchPrefix();
   const storage = new TypeOrmStorage(admin, { tablePrefix: prefix });
   await storage.initialize();
   await makeJobs(admin, storage, jobs, 0, '1h');
@@ -420,10 +369,10 @@ async function idle(
     // Skip the start's own statements and its first look for lost instances.
     await sleep(300);
     const before = await statsOf(child);
-    const cpu0 = cpuMs(child.pid);
+    const cpu0 = processCpuMs(child.pid);
     await sleep(seconds * 1000);
     const after = await statsOf(child);
-    const cpu = cpuMs(child.pid) - cpu0;
+    const cpu = processCpuMs(child.pid) - cpu0;
     const d = diff(before.queries, after.queries);
     const elapsed = (after.at - before.at) / 1000;
     await stopAll([child]);
@@ -439,7 +388,7 @@ async function idle(
     };
   } finally {
     await child.kill();
-    await dropTables(admin, storage);
+    await dropStorageTables(admin, storage);
   }
 }
 
@@ -452,7 +401,7 @@ async function pollRead(
   admin: DataSource,
   jobs: number,
 ): Promise<{ versionsMs: number; fullMs: number }> {
-  const prefix = newPrefix();
+  const prefix = benchPrefix();
   const storage = new TypeOrmStorage(admin, { tablePrefix: prefix });
   await storage.initialize();
   await makeJobs(admin, storage, jobs, 0, '1h');
@@ -473,7 +422,7 @@ async function pollRead(
       fullMs: await cpuOf(() => storage.listJobs()),
     };
   } finally {
-    await dropTables(admin, storage);
+    await dropStorageTables(admin, storage);
   }
 }
 
@@ -497,17 +446,7 @@ function printDrain(d: Drain, base: Drain | undefined): void {
   );
 }
 
-let admin: DataSource;
-try {
-  admin = await connect();
-} catch (error) {
-  report({
-    skipped: true,
-    reason: error instanceof Error ? error.message : String(error),
-    url: URL,
-  });
-  process.exit(0);
-}
+const admin = await connectPostgresOrSkip();
 
 const started = performance.now();
 const ratioOf = (list: Drain[], n: number): number =>
@@ -515,7 +454,7 @@ const ratioOf = (list: Drain[], n: number): number =>
   (list.find((d) => d.instances === 1)?.runsPerSec ?? NaN);
 try {
   process.stdout.write(
-    `Cluster scale-out on PostgreSQL (${URL}): once-jobs due at one instant (${SLOW_JOBS} with the ${HANDLER_MS} ms handler, ${NOOP_JOBS} no-op),` +
+    `Cluster scale-out on PostgreSQL (${POSTGRES_URL}): once-jobs due at one instant (${SLOW_JOBS} with the ${HANDLER_MS} ms handler, ${NOOP_JOBS} no-op),` +
       ` concurrentRuns ${CONCURRENT} per instance, default cluster timings (lease ${LEASE_TTL_MS} ms, heartbeat ${HEARTBEAT_MS} ms, poll ${POLL_MS} ms)\n`,
   );
   const slow: Drain[] = [];

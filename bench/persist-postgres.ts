@@ -12,17 +12,23 @@
  *
  * Unreachable server: reports `{ skipped: true, reason }`. Tables get a unique prefix and are dropped.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { DataSource, type DataSourceOptions, type Logger, type QueryRunner } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import type { DataSource, Logger, QueryRunner } from 'typeorm';
 import type { BatchingStorage } from '../lib/batch/batching.storage.js';
 import { Scheduler } from '../lib/core/scheduler.js';
 import { NopLogger } from '../lib/loggers/nop-logger.js';
 import { TypeOrmStorage } from '../lib/storage/typeorm/index.js';
 import { JOB_WRITE_COLUMNS, RUN_WRITE_COLUMNS } from '../lib/storage/typeorm/job-sql.js';
 import { intArg, report, sleep } from './common.js';
+import {
+  benchPrefix,
+  connectPostgres,
+  connectPostgresOrSkip,
+  dropStorageTables,
+  dropTables,
+  postgresCpuMs,
+} from './postgres.js';
 
-const URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const jobs = intArg('jobs', 20_000);
 const concurrentRuns = intArg('concurrent', 50);
 const batchSize = intArg('batch-size', 500);
@@ -107,55 +113,10 @@ class StatementCounter implements Logger {
   }
 }
 
-/** CPU seconds used so far by the local PostgreSQL server's processes (Linux /proc), or NaN. */
-function postgresCpuSeconds(): number {
-  if (!/@(127\.0\.0\.1|localhost)[:/]/.test(URL)) return NaN;
-  try {
-    const tick = 100; // USER_HZ on Linux
-    let total = 0;
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      const close = stat.lastIndexOf(')');
-      const name = stat.slice(stat.indexOf('(') + 1, close);
-      if (!name.startsWith('postgres')) continue;
-      const fields = stat.slice(close + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / tick;
-    }
-    return total;
-  } catch {
-    return NaN;
-  }
-}
-
-async function connect(logger?: Logger): Promise<DataSource> {
-  const dataSource = new DataSource({
-    type: 'postgres',
-    url: URL,
-    connectTimeoutMS: 2_000,
-    ...(logger ? { logger, maxQueryExecutionTime: 0.5 } : {}),
-  } as DataSourceOptions);
-  await dataSource.initialize();
-  return dataSource;
-}
-
 function noop(): void {}
 
 function spread(statement: { sql: string; params: unknown[] }): [string, unknown[]] {
   return [statement.sql, statement.params];
-}
-
-function prefix(): string {
-  return `bench_${randomBytes(4).toString('hex')}_`;
-}
-
-async function drop(admin: DataSource, tables: string[]): Promise<void> {
-  for (const table of tables) await admin.query(`DROP TABLE IF EXISTS "${table}"`);
 }
 
 /** Times `body` repeatedly for about `ms`; resolves to calls per second. */
@@ -171,7 +132,7 @@ async function perSecond(ms: number, body: () => Promise<void>): Promise<number>
 }
 
 async function bound(admin: DataSource): Promise<Record<string, unknown>> {
-  const p = prefix();
+  const p = benchPrefix();
   const storage = new TypeOrmStorage(admin, { tablePrefix: p });
   await storage.initialize();
   const table = `${p}bound`;
@@ -256,14 +217,15 @@ async function bound(admin: DataSource): Promise<Record<string, unknown>> {
       await runner.release();
     }
   } finally {
-    await drop(admin, [table, storage.runTableName, storage.jobTableName, storage.leaseTableName]);
+    await dropTables(admin, [table]);
+    await dropStorageTables(admin, storage);
   }
 }
 
 async function drain(admin: DataSource, batched: boolean): Promise<Record<string, unknown>> {
-  const p = prefix();
+  const p = benchPrefix();
   const counter = new StatementCounter(`${p}job_runs`, `${p}jobs`);
-  const dataSource = await connect(counter);
+  const dataSource = await connectPostgres({ logger: counter, maxQueryExecutionTime: 0.5 });
   const storage = new TypeOrmStorage(dataSource, { tablePrefix: p });
   try {
     await storage.initialize();
@@ -298,7 +260,7 @@ async function drain(admin: DataSource, batched: boolean): Promise<Record<string
     };
 
     const cpu0 = process.cpuUsage();
-    const pg0 = postgresCpuSeconds();
+    const pg0 = postgresCpuMs() / 1000;
     counter.counting = true;
     const start = performance.now();
     await scheduler.start();
@@ -320,7 +282,7 @@ async function drain(admin: DataSource, batched: boolean): Promise<Record<string
     }
     counter.counting = false;
     const cpu = process.cpuUsage(cpu0);
-    const pgCpu = postgresCpuSeconds() - pg0;
+    const pgCpu = postgresCpuMs() / 1000 - pg0;
     const batchMetrics = (
       scheduler as unknown as { batching?: BatchingStorage }
     ).batching?.metrics();
@@ -357,21 +319,11 @@ async function drain(admin: DataSource, batched: boolean): Promise<Record<string
     };
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();
-    await drop(admin, [storage.runTableName, storage.jobTableName, storage.leaseTableName]);
+    await dropStorageTables(admin, storage);
   }
 }
 
-let admin: DataSource;
-try {
-  admin = await connect();
-} catch (error) {
-  report({
-    skipped: true,
-    reason: error instanceof Error ? error.message : String(error),
-    url: URL,
-  });
-  process.exit(0);
-}
+const admin = await connectPostgresOrSkip();
 try {
   report(mode === 'bound' ? await bound(admin) : await drain(admin, mode === 'on'));
 } finally {

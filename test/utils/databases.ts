@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, type DataSourceOptions, type Logger, type QueryRunner } from 'typeorm';
 import { beforeAll, describe } from 'vitest';
+import type { TypeOrmStorage } from '../../lib/storage/typeorm/typeorm.storage.js';
 
 /** The databases the TypeORM suites run against. */
 export type TestDatabaseKind = 'postgres' | 'mariadb' | 'mysql' | 'sqlite-file' | 'sqlite-memory';
@@ -121,6 +122,13 @@ export async function createTestDataSource(
 }
 
 /** Drops the given tables (if they exist) through a DataSource: a test's cleanup. */
+/** The three tables of a storage, in the order they can be dropped. */
+export const tablesOf = (storage: TypeOrmStorage): string[] => [
+  storage.runTableName,
+  storage.jobTableName,
+  storage.leaseTableName,
+];
+
 export async function dropTables(
   dataSource: DataSource | undefined,
   tables: readonly string[],

@@ -254,7 +254,6 @@ function compareRuns(a: RunRecord, b: RunRecord): number {
   return a.startAt - b.startAt || a.seq - b.seq;
 }
 
-/** Primitives and frozen values are shared; anything else is deep-copied. */
 function msOrNull(date: Date | null): number | null {
   return date ? date.getTime() : null;
 }

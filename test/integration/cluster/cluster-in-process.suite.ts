@@ -19,11 +19,12 @@ import type { HandlerFunc } from '../../../lib/interfaces/handler.interface.js';
 import type { JobEvent } from '../../../lib/interfaces/job-event.interface.js';
 import type { Run } from '../../../lib/interfaces/run.interface.js';
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';
-import { dropJobTables } from '../../../lib/storage/typeorm/job-tables.js';
 import { TypeOrmStorage } from '../../../lib/storage/typeorm/typeorm.storage.js';
 import {
   createTestDataSource,
   describeWithDatabase,
+  dropTables,
+  tablesOf,
   uniqueTablePrefix,
   unavailableReason,
   type TestDatabase,
@@ -119,18 +120,7 @@ export async function describeClusterInProcess(database: TestDatabase): Promise<
             }
           }),
         );
-        const runner = admin.createQueryRunner();
-        try {
-          for (const storage of observers.splice(0)) {
-            await dropJobTables(runner, {
-              jobTable: storage.jobTableName,
-              runTable: storage.runTableName,
-              leaseTable: storage.leaseTableName,
-            });
-          }
-        } finally {
-          await runner.release();
-        }
+        await dropTables(admin, observers.splice(0).flatMap(tablesOf));
       });
 
       afterAll(async () => {

@@ -12,13 +12,14 @@ import { Scheduler } from '../../../lib/core/scheduler.js';
 import type { Job } from '../../../lib/interfaces/job.interface.js';
 import type { Run } from '../../../lib/interfaces/run.interface.js';
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';
-import { dropJobTables } from '../../../lib/storage/typeorm/job-tables.js';
 import { TypeOrmStorage } from '../../../lib/storage/typeorm/typeorm.storage.js';
 import type { ClusterChildConfig, HandlerPayload } from '../../utils/cluster-child.js';
 import { ClusterChild, type RunLine } from '../../utils/cluster-process.js';
 import {
   createTestDataSource,
   describeWithDatabase,
+  dropTables,
+  tablesOf,
   uniqueTablePrefix,
   unavailableReason,
   type TestDatabase,
@@ -57,18 +58,7 @@ export async function describeCluster(database: TestDatabase): Promise<void> {
 
       afterEach(async () => {
         await Promise.all(children.splice(0).map((child) => child.kill()));
-        const runner = admin.createQueryRunner();
-        try {
-          for (const storage of storages.splice(0)) {
-            await dropJobTables(runner, {
-              jobTable: storage.jobTableName,
-              runTable: storage.runTableName,
-              leaseTable: storage.leaseTableName,
-            });
-          }
-        } finally {
-          await runner.release();
-        }
+        await dropTables(admin, storages.splice(0).flatMap(tablesOf));
       });
 
       afterAll(async () => {

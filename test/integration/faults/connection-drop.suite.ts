@@ -10,6 +10,7 @@ import {
   createTestDataSource,
   describeWithDatabase,
   dropTables,
+  tablesOf,
   uniqueTablePrefix,
   unavailableReason,
   type TestDatabase,
@@ -69,7 +70,7 @@ export async function describeConnectionDrop(database: TestDatabase): Promise<vo
         killer = await openConnectionKiller(database, admin);
         const prefix = uniqueTablePrefix();
         const storage = new TypeOrmStorage(killer.target, { tablePrefix: prefix });
-        tables = [storage.runTableName, storage.jobTableName, storage.leaseTableName];
+        tables = tablesOf(storage);
         // Reads the truth through the admin connection: nothing buffered answers.
         const observer = new TypeOrmStorage(admin, { tablePrefix: prefix });
         const logger = new NopLogger();

@@ -7,6 +7,7 @@ import {
   createTestDataSource,
   describeWithDatabase,
   dropTables,
+  tablesOf,
   removeSqliteFiles,
   TEST_DATABASES,
   uniqueTablePrefix,
@@ -51,7 +52,7 @@ function describeRetention(database: TestDatabase, reason: string | undefined): 
       for (const enableBatchUpdate of [false, true]) {
         it(`keeps the ${KEEP} newest runs of each job (enableBatchUpdate: ${enableBatchUpdate})`, async () => {
           const storage = new TypeOrmStorage(dataSource, { tablePrefix: uniqueTablePrefix() });
-          tables = [storage.runTableName, storage.jobTableName, storage.leaseTableName];
+          tables = tablesOf(storage);
           const s = new Scheduler(storage, {
             logger: new NopLogger(),
             historyRetention: { maxRunsPerJob: KEEP, interval: '200ms' },

@@ -13,19 +13,13 @@ import {
   dropTables,
   QueryRecorder,
   removeSqliteFiles,
+  tablesOf,
   uniqueTablePrefix,
   unavailableReason,
   type TestDatabase,
 } from '../../../utils/databases.js';
 import { describeClusterStorageConformance } from '../../../utils/cluster-storage-conformance.js';
 import { makeJob, makeRun } from '../../../utils/fixtures.js';
-
-/** The three tables of a storage, in the order they can be dropped. */
-export const tablesOf = (storage: TypeOrmStorage): string[] => [
-  storage.runTableName,
-  storage.jobTableName,
-  storage.leaseTableName,
-];
 
 /**
  * Runs the `ClusterStorage` conformance suite and the TypeORM-specific cluster tests against one

@@ -8,6 +8,7 @@ import {
   createTestDataSource,
   describeWithDatabase,
   dropTables,
+  tablesOf,
   TEST_DATABASES,
   uniqueTablePrefix,
   unavailableReason,
@@ -42,7 +43,7 @@ describeWithDatabase(
 
     it('round-trips instants through a session in another time zone', async () => {
       const storage = new TypeOrmStorage(kathmandu, { tablePrefix: uniqueTablePrefix() });
-      tables = [storage.runTableName, storage.jobTableName, storage.leaseTableName];
+      tables = tablesOf(storage);
       const at = new Date('2040-02-29T23:59:59.999Z');
       const job = makeJob({ nextRunAt: at, createdAt: at, updatedAt: at });
       await storage.createJob(job);
