@@ -47,7 +47,7 @@ export interface Fire {
    * Cluster mode: put back by `pollInterval` + 250 ms, left first to the instance the job prefers
    * (its regular schedule was booked when it first fell due).
    */
-  deferred?: boolean;
+  deferred: boolean;
   /** The span the run's span links to: triggerJob's caller, or the failed attempt of a retry. */
   link: SpanContext | undefined;
 }

@@ -413,6 +413,7 @@ export class Scheduler {
       attempt: 1,
       scheduledAt: now,
       manual: true,
+      deferred: false,
       link: this.tracer.activeSpanContext(),
     };
     entry.busy = true;
@@ -1006,6 +1007,7 @@ export class Scheduler {
       attempt,
       scheduledAt,
       manual: false,
+      deferred: false,
       link,
     });
     if (this.started) this.timer.wakeAt(at);
@@ -1041,7 +1043,7 @@ export class Scheduler {
     const entry = fire.entry;
     if (fire.gen !== entry.gen || entry.removed) return;
     let missed = false;
-    if (fire.attempt === 1 && entry.schedule !== null && fire.deferred !== true) {
+    if (fire.attempt === 1 && entry.schedule !== null && !fire.deferred) {
       missed = now - fire.at > this.options.misfireThreshold;
       if (missed && !this.misfired(entry, fire, now)) return;
       // A regular fire books the next one now, from its own instant: a slow run never drifts a job.
@@ -1082,7 +1084,7 @@ export class Scheduler {
   private handsOff(fire: Fire): boolean {
     return (
       this.member !== undefined &&
-      fire.deferred !== true &&
+      !fire.deferred &&
       !fire.manual &&
       fire.attempt === 1 &&
       Number.isNaN(fire.entry.catchUpFrom) &&
