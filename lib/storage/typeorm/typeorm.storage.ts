@@ -32,6 +32,7 @@ import {
 } from './job-sql.js';
 import { resolveJobTableNames } from './job-table-names.js';
 import { ensureJobTables } from './job-tables.js';
+import { guardPgClientErrors } from './pg-client-error-guard.js';
 import { dialectOf, SUPPORTED_DATA_SOURCE_TYPES_TEXT, type SqlDialect } from './typeorm-dialect.js';
 import type { TypeOrmStorageOptions } from './typeorm-storage-options.interface.js';
 
@@ -461,6 +462,7 @@ export class TypeOrmStorage
         'an initialized DataSource: call dataSource.initialize() before using TypeOrmStorage (with @nestjs/typeorm, inject the DataSource it provides, which is initialized)',
       );
     }
+    guardPgClientErrors(this.dataSource);
     this.sqlCache ??= new JobSql(
       this.dialect,
       (name) => this.dataSource.driver.escape(name),
