@@ -1,3 +1,4 @@
+import type { StorageFaultLog } from '../core/storage-fault-log.js';
 import type { JobLogger } from '../interfaces/logger.interface.js';
 import type { JobTracer } from '../telemetry/job-tracer.js';
 
@@ -19,8 +20,17 @@ export interface BatchingStorageOptions {
   closeTimeout?: number;
   /** First delay before retrying a failed flush (ms); doubles per consecutive failure. Default 100. */
   retryBaseDelay?: number;
-  /** Longest delay between flush retries (ms). Default 30 s. */
+  /**
+   * Longest delay between flush retries (ms). Default 5 s: after an outage, what was buffered is
+   * written within about 5 s of the storage's return.
+   */
   retryMaxDelay?: number;
+  /**
+   * Where a failed flush and the next successful one are reported instead of `logger` (the
+   * scheduler's fault log, so that an outage is logged once whatever fails). Default: none, the
+   * buffer logs them itself (once per run of failures, then every few).
+   */
+  faults?: StorageFaultLog;
   /** The clock (epoch ms) for `closeTimeout`. Default `Date.now`. */
   now?: () => number;
   /**

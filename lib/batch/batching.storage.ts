@@ -1,4 +1,5 @@
 import { isJobLogger } from '../loggers/is-job-logger.js';
+import type { StorageFaultLog } from '../core/storage-fault-log.js';
 import { formatError } from '../core/run-output.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { JobNotFoundError } from '../errors/job-not-found.error.js';
@@ -81,6 +82,7 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
   private readonly retryBaseDelay: number;
   private readonly retryMaxDelay: number;
   private readonly tracer: JobTracer;
+  private readonly faults: StorageFaultLog | undefined;
   /** The spans whose writes are buffered (the active span of each write call), per record kind. */
   private readonly jobLinks = new SpanLinks();
   private readonly runLinks = new SpanLinks();
@@ -148,10 +150,11 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     this.retryBaseDelay = delayOption('retryBaseDelay', options.retryBaseDelay ?? 100, 1);
     this.retryMaxDelay = delayOption(
       'retryMaxDelay',
-      options.retryMaxDelay ?? Math.max(30_000, this.retryBaseDelay),
+      options.retryMaxDelay ?? Math.max(5_000, this.retryBaseDelay),
       this.retryBaseDelay,
     );
     this.tracer = options.tracer ?? createJobTracer();
+    this.faults = options.faults;
   }
 
   // ---- writes (buffered) ----------------------------------------------------------------------
@@ -662,7 +665,9 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
   private flushSucceeded(): void {
     this.flushes++;
     if (this.failures > 0) {
-      this.report('log', `${NAME}: writes flushed again after ${this.failures} failed attempts.`);
+      if (this.faults !== undefined) this.faults.succeeded();
+      else
+        this.report('log', `${NAME}: writes flushed again after ${this.failures} failed attempts.`);
       this.failures = 0;
     }
     if (this.closed) return;
@@ -688,13 +693,21 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     }
     const delay = this.backoffDelay();
     const failures = this.failures;
+    if (this.faults !== undefined) {
+      this.faults.failed(
+        `a batched write of ${this.pendingJobs.size} job and ${this.pendingRuns.size} run records (kept, written again in ${delay} ms)`,
+        this.lastError,
+      );
+    }
     const level =
-      failures === 1
-        ? 'warn'
-        : failures >= ERROR_AFTER_FAILURES &&
-            (failures - ERROR_AFTER_FAILURES) % ERROR_EVERY_FAILURES === 0
-          ? 'error'
-          : null;
+      this.faults !== undefined
+        ? null
+        : failures === 1
+          ? 'warn'
+          : failures >= ERROR_AFTER_FAILURES &&
+              (failures - ERROR_AFTER_FAILURES) % ERROR_EVERY_FAILURES === 0
+            ? 'error'
+            : null;
     if (level !== null) {
       const retry = this.closed ? 'retrying while closing' : `retrying in ${delay} ms`;
       this.report(

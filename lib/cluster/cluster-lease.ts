@@ -3,6 +3,7 @@ import type { JobLogger } from '../interfaces/logger.interface.js';
 import type { NormalizedClusterOptions } from '../interfaces/scheduler-options.interface.js';
 import type { ClusterStorage } from '../storage/cluster-storage.js';
 import { formatError } from '../core/run-output.js';
+import type { StorageFaultLog } from '../core/storage-fault-log.js';
 import { withTimeout } from './with-timeout.js';
 
 /** What the lease calls back: after each renewal (to look for dead instances), and when it was lost. */
@@ -31,6 +32,8 @@ export class ClusterLease {
     private readonly options: NormalizedClusterOptions,
     private readonly logger: JobLogger,
     private readonly hooks: ClusterLeaseHooks,
+    /** Where a failed renewal is reported (once per storage outage); default: `logger`. */
+    private readonly faults?: StorageFaultLog,
     // The global `performance` (not node:perf_hooks'): fake timers replace it in tests.
     private readonly monotonic: () => number = () => performance.now(),
   ) {}
@@ -89,7 +92,12 @@ export class ClusterLease {
       );
     } catch (err) {
       this.failures++;
-      if (this.failures === 1 || this.failures % 10 === 0) {
+      if (this.faults !== undefined) {
+        this.faults.failed(
+          `the renewal of lease ${this.current} (no new run starts once it is ${this.options.leaseTtl} ms old)`,
+          err,
+        );
+      } else if (this.failures === 1 || this.failures % 10 === 0) {
         this.logger.warn(
           `Cluster: could not renew lease ${this.current} (${this.failures} time(s) in a row); no new run starts once it is ${this.options.leaseTtl} ms old: ${formatError(err, 500)}`,
         );
@@ -97,6 +105,7 @@ export class ClusterLease {
       return;
     }
     this.failures = 0;
+    this.faults?.succeeded();
     if (renewed) {
       this.validUntil = sentAt + this.options.leaseTtl;
     } else {
@@ -109,7 +118,8 @@ export class ClusterLease {
       try {
         await this.acquire();
       } catch (err) {
-        this.logger.warn(`Cluster: could not take a new lease: ${formatError(err, 500)}`);
+        if (this.faults !== undefined) this.faults.failed('taking a new lease', err);
+        else this.logger.warn(`Cluster: could not take a new lease: ${formatError(err, 500)}`);
         return;
       }
     }

@@ -6,6 +6,7 @@ import { InstanceLostError } from '../errors/instance-lost.error.js';
 import type { JobEntry } from '../core/job-entry.js';
 import { applyLostRun, type BookedFire } from '../core/lost-run.js';
 import { formatError } from '../core/run-output.js';
+import type { StorageFaultLog } from '../core/storage-fault-log.js';
 import type { Schedule } from '../core/schedule/schedule.js';
 import type { ClusterStorage, OrphanedJob } from '../storage/cluster-storage.js';
 import type { JobStorage } from '../storage/job-storage.js';
@@ -34,6 +35,8 @@ export interface ClusterHost {
   emit(type: JobEventType, entry: JobEntry, run?: Run, error?: string): void;
   /** A write retried until it lands; undefined when given up (stopping, storage closed). */
   writeRetried<T>(what: string, write: () => Promise<T>): Promise<T | undefined>;
+  /** Where storage failures are reported (once per episode). */
+  readonly faults: StorageFaultLog;
 }
 
 /**
@@ -46,7 +49,6 @@ export class ClusterMember {
   /** Rounds of the poll so far; an entry changed here during a round is left alone by it. */
   round = 0;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
-  private pollFailures = 0;
   /** When the last poll began and when the next one is due (host clock, epoch ms). */
   private lastPollAt = -Infinity;
   private nextPollAt = Infinity;
@@ -65,10 +67,16 @@ export class ClusterMember {
     },
     private readonly host: ClusterHost,
   ) {
-    this.lease = new ClusterLease(storage, options.cluster, options.logger, {
-      renewed: () => void this.reapOnce(),
-      lost: () => undefined,
-    });
+    this.lease = new ClusterLease(
+      storage,
+      options.cluster,
+      options.logger,
+      {
+        renewed: () => void this.reapOnce(),
+        lost: () => undefined,
+      },
+      host.faults,
+    );
   }
 
   /** Takes a lease; rejects when the database cannot be reached. */
@@ -108,9 +116,7 @@ export class ClusterMember {
     try {
       await withTimeout(this.reap(), this.options.cluster.leaseTtl, 'recovering lost instances');
     } catch (err) {
-      this.options.logger.warn(
-        `Cluster: the look for runs of lost instances did not end: ${formatError(err, 1000)}`,
-      );
+      this.host.faults.failed('the look for runs of lost instances', err);
     } finally {
       this.reaping = false;
     }
@@ -199,14 +205,9 @@ export class ClusterMember {
               this.options.cluster.leaseTtl,
               'reading the jobs',
             );
-      this.pollFailures = 0;
+      host.faults.succeeded();
     } catch (err) {
-      this.pollFailures++;
-      if (this.pollFailures === 1 || this.pollFailures % 30 === 0) {
-        this.options.logger.warn(
-          `Cluster: could not read the jobs (${this.pollFailures} time(s) in a row): ${formatError(err, 1000)}`,
-        );
-      }
+      host.faults.failed('the cluster poll (a read of the jobs changed elsewhere)', err);
       return;
     }
     if (!host.isStarted()) return;
@@ -247,17 +248,16 @@ export class ClusterMember {
       // The expired leases were just removed: what is listed now are the live members.
       await this.listMembers();
     } catch (err) {
-      this.options.logger.warn(
-        `Cluster: could not look for runs of lost instances: ${formatError(err, 1000)}`,
-      );
+      this.host.faults.failed('the look for runs of lost instances', err);
       return;
     }
     for (const orphan of orphans) {
       try {
         await this.recoverOrphan(orphan);
       } catch (err) {
-        this.options.logger.warn(
-          `Cluster: could not recover job "${orphan.jobId}" of lost lease ${orphan.claimedBy}: ${formatError(err, 1000)}`,
+        this.host.faults.failed(
+          `the recovery of job "${orphan.jobId}" of lost lease ${orphan.claimedBy}`,
+          err,
         );
       }
     }

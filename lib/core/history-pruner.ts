@@ -2,6 +2,7 @@ import type { JobLogger } from '../interfaces/logger.interface.js';
 import type { NormalizedHistoryRetention } from '../interfaces/scheduler-options.interface.js';
 import type { PrunableStorage } from '../storage/job-storage.js';
 import { formatError } from './run-output.js';
+import type { StorageFaultLog } from './storage-fault-log.js';
 
 /** Most batches one pass deletes before it lets the next pass go on (keeps a pass bounded). */
 const MAX_BATCHES_PER_PASS = 100;
@@ -20,6 +21,8 @@ export class HistoryPruner {
     private readonly policy: NormalizedHistoryRetention,
     private readonly logger: JobLogger,
     private readonly now: () => number,
+    /** Where a failed pass is reported (once per storage outage) instead of `logger`. */
+    private readonly faults?: StorageFaultLog,
   ) {}
 
   start(): void {
@@ -59,9 +62,13 @@ export class HistoryPruner {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (err) {
-      this.logger.warn(
-        `Pruning run history failed (it will be tried again): ${formatError(err, 1000)}`,
-      );
+      if (this.faults !== undefined) {
+        this.faults.failed('pruning run history (tried again at the next interval)', err);
+      } else {
+        this.logger.warn(
+          `Pruning run history failed (it will be tried again): ${formatError(err, 1000)}`,
+        );
+      }
     }
     return total;
   }

@@ -28,6 +28,13 @@ export interface JobEntry {
   syncedAt: number;
   /** Cluster mode: changed here without the change being stored: the next poll re-reads it. */
   stale: boolean;
+  /** A run of the job has ended and its records are being written (the job is still busy). */
+  finishing: boolean;
+  /**
+   * A retry or `'fire-all'` catch-up that fell due while `finishing`: offered once the records are
+   * written, rather than skipped as a fire of a busy job.
+   */
+  after: Fire | null;
 }
 
 /** One due fire, in the timer queue and then, while no slot is free, in the wait queue. */
@@ -50,6 +57,25 @@ export interface Fire {
   deferred: boolean;
   /** The span the run's span links to: triggerJob's caller, or the failed attempt of a retry. */
   link: SpanContext | undefined;
+  /**
+   * How many times the fire was put back because its start (or claim) could not be written; 0 for
+   * a fire that has not failed. A fire put back stays its job's one pending fire.
+   */
+  restarts: number;
+  /** Judged late past `misfireThreshold` already (its misfire policy is applied once). */
+  missed: boolean;
+  /**
+   * Cluster mode: the last claim of this fire failed without an answer, so it may have landed: the
+   * lease it was made under and the version it wrote. Confirmed (or found not taken) before the fire
+   * is claimed again, or released when the fire is dropped.
+   */
+  unsure: UnsureClaim | null;
+}
+
+/** A claim whose write failed without an answer. */
+export interface UnsureClaim {
+  claim: string;
+  version: number;
 }
 
 /** A run whose handler has not settled yet. */
@@ -58,7 +84,7 @@ export interface ActiveRun {
   run: Run;
   ctx: RunContext;
   startedAt: number;
-  /** Epoch ms after which the run is timed out. */
+  /** Epoch ms after which the run is timed out: set when its handler is called. */
   deadline: number;
   /** Set once: by the handler settling, the time-out or the shutdown abort. */
   settled: boolean;

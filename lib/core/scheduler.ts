@@ -46,15 +46,18 @@ import {
   type ActiveRun,
   type Fire,
   type JobEntry,
+  type UnsureClaim,
 } from './job-entry.js';
 import { copyJob, copyRun } from '../storage/record-copy.js';
 import { MinHeap } from './min-heap.js';
 import { normalizeSchedulerOptions } from './normalize-options.js';
 import { RunContext } from './run-context.js';
 import { formatError, formatOutput } from './run-output.js';
+import { restartDelay, writeRetryDelay } from './fault-backoff.js';
 import { CronScheduleCache } from './schedule/cron-schedule.js';
 import { IntervalSchedule } from './schedule/interval-schedule.js';
 import type { Schedule } from './schedule/schedule.js';
+import { StorageFaultLog } from './storage-fault-log.js';
 import { WakeTimer } from './wake-timer.js';
 import { createJobTracer } from '../telemetry/create-job-tracer.js';
 import { JobMetrics } from '../telemetry/job-metrics.js';
@@ -92,8 +95,12 @@ export class Scheduler {
   private readonly timers = new MinHeap<Fire>(fireBefore);
   /** Due fires waiting for a free slot, by due time. */
   private readonly waiting: MinHeap<Fire>;
-  /** Runs whose handler has not settled, in start order (so in deadline order). */
+  /** Runs holding a slot: their start being recorded, or their handler going on. */
   private readonly active = new Set<ActiveRun>();
+  /** Runs whose handler was called and has not settled, in call order (so in deadline order). */
+  private readonly timed = new Set<ActiveRun>();
+  /** Where storage failures are reported: once per episode, not per call. */
+  private readonly faults: StorageFaultLog;
   private readonly timer = new WakeTimer(
     () => this.wake(),
     () => this.now(),
@@ -130,6 +137,7 @@ export class Scheduler {
   constructor(storage?: JobStorage, options?: SchedulerOptions) {
     this.options = normalizeSchedulerOptions(options, () => new StdLogger());
     this.storage = storage ?? new MemoryStorage();
+    this.faults = new StorageFaultLog(this.options.logger, () => this.now());
     // Cluster mode: due fires waiting for a slot are taken in an order of this instance's own within
     // each second (seq is drawn at random there), so instances draining the same backlog mostly
     // claim different jobs instead of racing for the same one.
@@ -141,6 +149,7 @@ export class Scheduler {
           flushInterval: this.options.batchFlushInterval,
           logger: this.options.logger,
           tracer: this.tracer,
+          faults: this.faults,
         })
       : undefined;
     const written = this.batching ?? this.storage;
@@ -171,8 +180,12 @@ export class Scheduler {
           `a storage that can prune run history (pruneRuns), such as MemoryStorage or TypeOrmStorage; ${this.storage.constructor.name} cannot`,
         );
       }
-      this.pruner = new HistoryPruner(this.storage, retention, this.options.logger, () =>
-        this.now(),
+      this.pruner = new HistoryPruner(
+        this.storage,
+        retention,
+        this.options.logger,
+        () => this.now(),
+        this.faults,
       );
     }
     const cluster = this.options.cluster;
@@ -212,6 +225,7 @@ export class Scheduler {
           touch: (job, now) => this.touch(job, now),
           emit: (type, entry, run, error) => this.emit(type, entry, run, error),
           writeRetried: (what, write) => this.writeRetried(what, write),
+          faults: this.faults,
         },
       );
     }
@@ -415,6 +429,9 @@ export class Scheduler {
       manual: true,
       deferred: false,
       link: this.tracer.activeSpanContext(),
+      restarts: 0,
+      missed: false,
+      unsure: null,
     };
     entry.busy = true;
     this.offer(fire);
@@ -480,9 +497,11 @@ export class Scheduler {
     this.started = false;
     this.member?.stopPolling();
     this.timer.cancel();
-    this.timers.clear();
+    // Fires put back after a failed claim may hold a claim that landed: let it go.
+    for (let fire = this.timers.pop(); fire; fire = this.timers.pop()) this.dropUnsure(fire);
     for (let fire = this.waiting.pop(); fire; fire = this.waiting.pop()) {
       if (fire.entry.queued === fire) this.release(fire.entry);
+      this.dropUnsure(fire);
     }
     if (this.active.size > 0) {
       let timeout: ReturnType<typeof setTimeout> | undefined;
@@ -501,15 +520,45 @@ export class Scheduler {
         this.settle(active, false, error);
       }
     }
-    // Records of aborted runs get one more shutdownTimeout to be written (the storage may be down).
+    // Records of aborted runs get one more shutdownTimeout to be written (the storage may be down);
+    // a write that hangs (a connection that never answers) does not hold the shutdown past it.
     this.writeDeadline = this.now() + this.options.shutdownTimeout;
-    await this.whenIdle();
+    if (!(await settlesWithin(this.whenIdle(), this.options.shutdownTimeout))) {
+      this.options.logger.error(
+        `Scheduler stopping: ${this.inFlight} run(s) still had records unwritten after shutdownTimeout (${this.options.shutdownTimeout} ms); the storage did not answer. A run left \`running\` is recorded failed by the next start (or, in cluster mode, by another instance once this lease expires).`,
+      );
+    }
     await this.pruner?.stop();
-    await this.batching?.flush();
+    await this.flushBeforeStop();
     // Last: the lease covered the runs until their records were written.
     await this.member?.leave();
     this.telemetry.stop();
     this.caching?.dispose();
+    this.faults.dispose();
+  }
+
+  /** Flushes batched writes, retried until they land or the write deadline passes. */
+  private async flushBeforeStop(): Promise<void> {
+    const batching = this.batching;
+    if (batching === undefined) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const flushed = batching.flush();
+        const left = this.writeDeadline - this.now();
+        if (left > 0 && (await settlesWithin(flushed, left))) {
+          await flushed;
+          return;
+        }
+      } catch {
+        // Counted by the batch buffer, reported through the fault log.
+      }
+      if (this.now() >= this.writeDeadline) break;
+      await sleep(Math.min(writeRetryDelay(attempt), Math.max(0, this.writeDeadline - this.now())));
+    }
+    const { pendingJobs, pendingRuns } = batching.metrics();
+    this.options.logger.error(
+      `Scheduler stopping: ${pendingJobs} job and ${pendingRuns} run record(s) could not be written within shutdownTimeout (${this.options.shutdownTimeout} ms); the storage did not answer.`,
+    );
   }
 
   isStarted(): boolean {
@@ -614,6 +663,11 @@ export class Scheduler {
     const lease = (this.member as ClusterMember).lease;
     const { fire } = active;
     const entry = fire.entry;
+    const unsure = fire.unsure;
+    if (unsure !== null) {
+      fire.unsure = null;
+      entry.writing--;
+    }
     let claimed = false;
     let failure: unknown;
     const leaseValid = lease.isValid();
@@ -621,34 +675,44 @@ export class Scheduler {
       active.claim = lease.id;
       entry.writing++;
       try {
-        claimed = await cluster.writeJobIf(entry.job, {
+        if (unsure !== null) {
+          // The last claim of this fire may have landed: this write applies only if it did.
+          claimed = await cluster.writeJobIf(entry.job, {
+            version: unsure.version,
+            claimedBy: unsure.claim,
+            claim: active.claim,
+            lease: active.claim,
+          });
+        }
+        claimed ||= await cluster.writeJobIf(entry.job, {
           version: active.expectedVersion,
           claimedBy: null,
           claim: active.claim,
           lease: active.claim,
         });
+        this.faults.succeeded();
       } catch (err) {
         failure = err;
       } finally {
         entry.writing--;
       }
       entry.syncedAt = this.pollRound();
+    } else if (unsure !== null) {
+      // Not claimed again (no valid lease, or the job changed meanwhile): the unsure claim is let go.
+      void this.releaseClaim(entry, unsure.claim);
     }
     this.claiming--;
+    if (claimed) entry.stale = false; // what is stored is what this instance wrote
     if (claimed && this.started && !entry.removed) {
-      // The time-out counts from here, so that the set of active runs stays in deadline order.
-      active.deadline = this.now() + this.options.jobTimeout;
       this.active.add(active);
-      if (this.active.size === 1) this.timer.wakeAt(active.deadline);
       this.began(active);
       void this.tracer.runInContext(active.trace, this.execute, this, active);
       return;
     }
     active.settled = true;
     this.release(entry);
-    if (!claimed && failure === undefined) {
-      // Put back what startRun changed here; the next poll reads what was stored meanwhile. (After
-      // a failed write, the claim may have landed: releaseClaim below needs the claimed version.)
+    if (!claimed) {
+      // Put back what startRun changed here; the next poll reads what was stored meanwhile.
       const job = entry.job;
       job.status = active.statusBefore;
       job.lastRunAt = active.lastRunBefore;
@@ -657,13 +721,11 @@ export class Scheduler {
     entry.stale = true;
     if (claimed) {
       // Stopped (or removed) while claiming: give the fire back.
-      void this.releaseClaim(entry, active.claim, fire.manual ? undefined : fire.at);
+      void this.releaseClaim(entry, active.claim, fire.manual ? undefined : fire.scheduledAt);
     } else if (failure !== undefined) {
-      this.options.logger.error(
-        `Job "${entry.job.id}": could not claim a fire (${formatError(failure, 1000)}); trying again in ${this.options.retryDelay} ms.`,
-      );
-      // The claim may have landed with its answer lost: it is released (or found not taken).
-      void this.releaseClaim(entry, active.claim, this.now() + this.options.retryDelay);
+      this.faults.failed(`the claim of a fire of job "${entry.job.id}"`, failure);
+      // The claim may have landed with its answer lost: the restart confirms it or claims anew.
+      this.restart(fire, { claim: active.claim, version: active.expectedVersion + 1 });
     } else if (leaseValid) {
       // Claimed by another instance (or changed by one): the next poll reads what it wrote. The
       // next fire is booked here already, and the instance that wrote last holds the job as stored.
@@ -692,10 +754,8 @@ export class Scheduler {
       this.emit('run.skipped', entry);
       void this.releaseClaim(entry, active.claim);
     } else if (!entry.removed && !(err instanceof JobNotFoundError)) {
-      this.options.logger.error(
-        `Job "${entry.job.id}": could not record the start of a run (${formatError(err, 1000)}); trying again in ${this.options.retryDelay} ms.`,
-      );
-      void this.releaseClaim(entry, active.claim, this.now() + this.options.retryDelay);
+      // Given up (stopping, or the storage closed): the claim is let go; the fire is not run here.
+      void this.releaseClaim(entry, active.claim);
     }
   }
 
@@ -788,9 +848,7 @@ export class Scheduler {
       entry.stale = true;
     } catch (err) {
       entry.stale = true;
-      this.options.logger.warn(
-        `Job "${job.id}": could not write the job after run ${run.id}: ${formatError(err, 1000)}`,
-      );
+      this.faults.failed(`the write of job "${job.id}" after run ${run.id}`, err);
     } finally {
       entry.writing--;
     }
@@ -813,9 +871,7 @@ export class Scheduler {
     try {
       await this.refresh(entry);
     } catch (err) {
-      this.options.logger.warn(
-        `Job "${entry.job.id}": could not re-read it (the poll will): ${formatError(err, 1000)}`,
-      );
+      this.faults.failed(`a read of job "${entry.job.id}" (the poll reads it again)`, err);
     }
   }
 
@@ -839,11 +895,11 @@ export class Scheduler {
     entry.gen++;
     this.dropQueued(entry);
     const next = stored.nextRunAt?.getTime();
-    if (next === undefined || next > this.now()) {
-      // Not catching up on missed fires ('fire-all'); while it is, this instance keeps counting.
-      entry.catchUpFrom = NaN;
-      entry.catchUpRuns = 0;
-    }
+    // A 'fire-all' catch-up is counted from what is stored: a catch-up running here stores the
+    // job's next regular fire at each claim, and a stored fire that is past is judged afresh (the
+    // count of a fire this instance tried meanwhile, which another one ran, does not carry over).
+    entry.catchUpFrom = NaN;
+    entry.catchUpRuns = 0;
     entry.stale = false;
     entry.syncedAt = this.pollRound();
     if (booked !== undefined) {
@@ -984,6 +1040,8 @@ export class Scheduler {
       writing: 0,
       syncedAt: 0,
       stale: false,
+      finishing: false,
+      after: null,
     };
     this.entries.set(job.id, entry);
     return entry;
@@ -1009,6 +1067,9 @@ export class Scheduler {
       manual: false,
       deferred: false,
       link,
+      restarts: 0,
+      missed: false,
+      unsure: null,
     });
     if (this.started) this.timer.wakeAt(at);
   }
@@ -1017,7 +1078,7 @@ export class Scheduler {
     if (!this.started) return;
     const next = this.timers.peek();
     if (next !== undefined) this.timer.wakeAt(next.at);
-    const oldest = this.active.values().next();
+    const oldest = this.timed.values().next();
     if (!oldest.done) this.timer.wakeAt(oldest.value.deadline);
   }
 
@@ -1025,7 +1086,7 @@ export class Scheduler {
   private wake(): void {
     if (!this.started) return;
     const now = this.now();
-    for (const active of this.active) {
+    for (const active of this.timed) {
       if (active.deadline > now) break;
       this.timeOut(active);
     }
@@ -1040,6 +1101,7 @@ export class Scheduler {
   }
 
   private fire(fire: Fire, now: number): void {
+    if (fire.restarts > 0) return this.refire(fire, now);
     const entry = fire.entry;
     if (fire.gen !== entry.gen || entry.removed) return;
     let missed = false;
@@ -1069,6 +1131,13 @@ export class Scheduler {
       return;
     }
     if (entry.busy || (this.cluster !== undefined && entry.job.status === 'running')) {
+      if (entry.finishing && entry.after === null) {
+        // The job's last run has ended and its records are being written: this fire follows once
+        // they are (a retry or a 'fire-all' catch-up that run booked, or the next regular fire).
+        fire.missed = missed;
+        entry.after = fire;
+        return;
+      }
       this.counters.firesSkipped++;
       this.emit('run.skipped', entry);
       return;
@@ -1102,7 +1171,7 @@ export class Scheduler {
     const job = entry.job;
     if (job.misfirePolicy === 'skip') {
       this.counters.firesMissed++;
-      this.scheduleNext(entry, fire.at, now);
+      this.scheduleNext(entry, fire.scheduledAt, now);
       return false;
     }
     if (job.misfirePolicy === 'fire-all') {
@@ -1110,11 +1179,11 @@ export class Scheduler {
         this.counters.firesMissed++;
         entry.catchUpRuns = 0;
         entry.catchUpFrom = NaN;
-        this.scheduleNext(entry, fire.at, now);
+        this.scheduleNext(entry, fire.scheduledAt, now);
         return false;
       }
       entry.catchUpRuns++;
-      entry.catchUpFrom = fire.at;
+      entry.catchUpFrom = fire.scheduledAt;
     }
     return true;
   }
@@ -1223,7 +1292,7 @@ export class Scheduler {
       run,
       ctx: new RunContext(job, run, fire.attempt),
       startedAt: now,
-      deadline: now + this.options.jobTimeout,
+      deadline: Infinity,
       settled: false,
       aborted: false,
       trace: UNTRACED,
@@ -1239,44 +1308,40 @@ export class Scheduler {
       return;
     }
     this.active.add(active);
-    if (this.active.size === 1) this.timer.wakeAt(active.deadline);
     this.began(active);
     void this.tracer.runInContext(active.trace, this.execute, this, active);
   }
 
-  /** The run starts: its span, its count, its event. */
+  /** The run starts: its span (whose trace id its record keeps). */
   private began(active: ActiveRun): void {
     const { fire, run } = active;
     active.trace = this.tracer.startRun(fire.entry.job, fire.link, run);
     run.traceId = this.tracer.traceId(active.trace);
-    this.counters.runsStarted++;
-    this.emit('run.started', fire.entry, run);
   }
 
   /** Records the start, then calls the handler; its settling (or the time-out) ends the run. */
   private async execute(active: ActiveRun): Promise<void> {
-    const { fire, run } = active;
+    const { fire } = active;
     const job = fire.entry.job;
-    try {
-      if (this.cluster !== undefined) {
-        // The claim wrote the job; the run is stored only while the claim is this instance's.
-        if (!(await this.cluster.createClaimedRun(run, active.claim))) {
-          return this.startFailed(
-            active,
-            new InstanceLostError(job.id, active.claim, 'this instance'),
-          );
-        }
-      } else {
-        if (!fire.entry.removed) await this.store.updateJob(job);
-        await this.store.createRun(run);
+    if (this.cluster === undefined && !fire.entry.removed) {
+      try {
+        await this.store.updateJob(job);
+      } catch (err) {
+        // Nothing of the run is stored yet: the fire can start over.
+        return this.startFailed(active, err);
       }
-    } catch (err) {
-      return this.startFailed(active, err);
     }
-    if (active.settled) return;
+    if (!(await this.recordStart(active)) || active.settled) return;
+    // Counted and told once its record is written (a start that could not be is tried again).
+    this.counters.runsStarted++;
+    this.emit('run.started', fire.entry, active.run);
     const handler = this.handlers.get(job.handlerName);
     if (handler === undefined)
       return this.settle(active, false, new HandlerNotFoundError(job.handlerName));
+    // The time-out is the handler's: it counts from here, whatever the start writes took.
+    active.deadline = this.now() + this.options.jobTimeout;
+    this.timed.add(active);
+    if (this.timed.size === 1) this.timer.wakeAt(active.deadline);
     let result: unknown;
     this.tracer.handlerExecuting(active.trace);
     try {
@@ -1294,14 +1359,65 @@ export class Scheduler {
     }
   }
 
-  /** The start could not be recorded (storage down): the handler does not run; try again later. */
+  /**
+   * Inserts the run's record (in cluster mode, only while the claim is this instance's). A write that
+   * failed may have landed with its answer lost, so it is not given up but tried again, with the same
+   * run id, until the answer is definite: the fire is then run (or, when the storage refuses the run
+   * for good, dropped). Resolves to whether the handler may run.
+   */
+  private async recordStart(active: ActiveRun): Promise<boolean> {
+    const { run, fire } = active;
+    const job = fire.entry.job;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (this.cluster === undefined) {
+          await this.store.createRun(run);
+        } else if (!(await this.cluster.createClaimedRun(run, active.claim))) {
+          this.startFailed(active, new InstanceLostError(job.id, active.claim, 'this instance'));
+          return false;
+        }
+        this.faults.succeeded();
+        return true;
+      } catch (err) {
+        if (active.settled) return false; // aborted by stop() meanwhile
+        // A retry refused as a fire recorded already: the first write landed, unless another run did.
+        if (attempt > 1 && err instanceof RunAlreadyRecordedError && (await this.isStored(run))) {
+          return true;
+        }
+        if (isDefinite(err) || this.now() >= this.writeDeadline) {
+          this.startFailed(active, err);
+          return false;
+        }
+        this.faults.failed(`the start record of run ${run.id} of job "${job.id}"`, err);
+        await sleep(writeRetryDelay(attempt));
+        if (active.settled) return false;
+      }
+    }
+  }
+
+  /** Whether the run is stored (read back after a write whose answer was lost). */
+  private async isStored(run: Run): Promise<boolean> {
+    try {
+      return (await this.storage.getRuns(run.jobId, 20)).some((stored) => stored.id === run.id);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The start could not be recorded: the handler does not run. A failed write that stored nothing
+   * of the run (or a claim that may have landed) starts the fire over, soon; a fire the storage
+   * refuses for good (recorded already, its job gone) is dropped.
+   */
   private startFailed(active: ActiveRun, err: unknown): void {
     const { fire } = active;
     const entry = fire.entry;
     active.settled = true;
     this.active.delete(active);
     this.release(entry);
-    if (entry.job.status === 'running') entry.job.status = 'pending';
+    const job = entry.job;
+    if (job.status === 'running') job.status = 'pending';
+    job.lastRunAt = active.lastRunBefore;
     const skipped = err instanceof RunAlreadyRecordedError;
     this.tracer.endRun(active.trace, {
       status: skipped ? 'skipped' : 'failed',
@@ -1319,26 +1435,84 @@ export class Scheduler {
       this.store
         .updateJob(entry.job)
         .catch((e: unknown) =>
-          this.options.logger.warn(
-            `Job "${entry.job.id}": could not write it back to pending: ${formatError(e, 1000)}`,
-          ),
+          this.faults.failed(`the write of job "${entry.job.id}" back to pending`, e),
         );
     } else if (!entry.removed && !(err instanceof JobNotFoundError)) {
-      this.options.logger.error(
-        `Job "${entry.job.id}": could not record the start of a run (${formatError(err, 1000)}); trying again in ${this.options.retryDelay} ms.`,
-      );
-      if (this.started && fire.gen === entry.gen) {
-        entry.gen++;
-        this.scheduleAt(
-          entry,
-          this.now() + this.options.retryDelay,
-          fire.attempt,
-          fire.scheduledAt,
-        );
-      }
+      this.faults.failed(`the start of a run of job "${entry.job.id}"`, err);
+      this.restart(fire, null);
     }
     this.pump();
     this.settledInFlight();
+  }
+
+  /**
+   * Puts back a fire whose start (or claim) could not be written, to be tried again soon (50 ms,
+   * doubling to 1 s). Meanwhile it is the job's one pending fire (the next one, booked when it fell
+   * due, is dropped, and booked again when this one goes through), and the job counts as busy.
+   * `refire()` applies the job's misfire policy once the fire is late past `misfireThreshold`.
+   */
+  private restart(fire: Fire, unsure: UnsureClaim | null): void {
+    const entry = fire.entry;
+    if (!this.started || fire.gen !== entry.gen || entry.removed) {
+      if (unsure !== null) void this.releaseClaim(entry, unsure.claim);
+      return;
+    }
+    entry.gen++;
+    fire.gen = entry.gen;
+    fire.restarts++;
+    fire.deferred = false;
+    fire.at = this.now() + restartDelay(fire.restarts);
+    fire.seq = this.seq++;
+    if (unsure !== null) {
+      // The poll leaves the job alone until the claim is confirmed or let go.
+      fire.unsure = unsure;
+      entry.writing++;
+    }
+    entry.busy = true;
+    entry.queued = fire;
+    this.timers.push(fire);
+    this.timer.wakeAt(fire.at);
+  }
+
+  /**
+   * A fire put back by `restart()` is due again. Dropped when the job was paused, removed or changed
+   * meanwhile (an unsure claim is let go). A regular fire late past `misfireThreshold` (by its
+   * instant) is judged by the job's misfire policy once; one that goes on books the job's next fire
+   * again, from its own instant, before it is offered a slot.
+   */
+  private refire(fire: Fire, now: number): void {
+    const entry = fire.entry;
+    if (entry.queued !== fire || fire.gen !== entry.gen || entry.removed) {
+      if (entry.queued === fire) this.release(entry);
+      this.dropUnsure(fire);
+      return;
+    }
+    entry.queued = null;
+    if (!fire.manual && fire.attempt === 1 && entry.schedule !== null) {
+      if (!fire.missed && now - fire.scheduledAt > this.options.misfireThreshold) {
+        fire.missed = true;
+        if (!this.misfired(entry, fire, now)) {
+          this.release(entry);
+          this.dropUnsure(fire);
+          return;
+        }
+      }
+      if (!fire.missed || entry.job.misfirePolicy !== 'fire-all') {
+        this.scheduleNext(entry, fire.scheduledAt, now);
+      } else if (this.cluster !== undefined) {
+        this.storeRegularNext(entry, now);
+      }
+    }
+    this.offer(fire);
+  }
+
+  /** A fire with an unsure claim will not be claimed again: the claim is let go (if it landed). */
+  private dropUnsure(fire: Fire): void {
+    const unsure = fire.unsure;
+    if (unsure === null) return;
+    fire.unsure = null;
+    fire.entry.writing--;
+    void this.releaseClaim(fire.entry, unsure.claim);
   }
 
   private timeOut(active: ActiveRun): void {
@@ -1354,6 +1528,7 @@ export class Scheduler {
     if (active.settled) return;
     active.settled = true;
     this.active.delete(active);
+    this.timed.delete(active);
     const now = this.now();
     const run = active.run;
     run.endAt = this.clockDate(now);
@@ -1375,6 +1550,8 @@ export class Scheduler {
     const { fire, run } = active;
     const entry = fire.entry;
     const job = entry.job;
+    // Until the records are written, a retry or catch-up booked here waits for them (`fire()`).
+    entry.finishing = true;
     let event: JobEventType | null = ok ? 'run.succeeded' : 'run.failed';
     if (ok) {
       this.counters.runsSucceeded++;
@@ -1428,6 +1605,12 @@ export class Scheduler {
       error: ok ? undefined : value,
     });
     this.release(entry);
+    entry.finishing = false;
+    const after = entry.after;
+    if (after !== null) {
+      entry.after = null;
+      this.offerAfter(entry, after);
+    }
     if (event !== 'run.succeeded' && event !== null) {
       const level = event === 'run.retrying' ? 'warn' : 'error';
       this.options.logger[level](
@@ -1436,6 +1619,26 @@ export class Scheduler {
     }
     if (event !== null) this.emit(event, entry, run, ok ? undefined : run.error);
     this.settledInFlight();
+  }
+
+  /**
+   * A fire that fell due while the job's last run was being recorded, now that it is: offered, unless
+   * the job changed meanwhile, or it is a regular fire that is now late past `misfireThreshold` and
+   * the job's misfire policy is `'skip'` (the records took that long: the storage was failing).
+   */
+  private offerAfter(entry: JobEntry, fire: Fire): void {
+    if (!this.started || fire.gen !== entry.gen || entry.removed) return;
+    const regular = fire.attempt === 1 && !fire.manual && entry.schedule !== null && !fire.missed;
+    if (
+      regular &&
+      entry.job.misfirePolicy === 'skip' &&
+      this.now() - fire.scheduledAt > this.options.misfireThreshold
+    ) {
+      this.counters.firesMissed++;
+      return;
+    }
+    entry.busy = true;
+    this.offer(fire);
   }
 
   /** Writes the run's end, then the job (each retried until it lands). */
@@ -1481,15 +1684,15 @@ export class Scheduler {
   }
 
   /**
-   * Retries a failed record write with backoff (100 ms doubling to 10 s) until it lands. Gives up
-   * only when the record's job was removed, the storage was closed, or stop() ran out of time.
+   * Retries a failed record write with backoff (100 ms doubling to 2 s) until it lands; failures are
+   * reported to the fault log (once per episode). Gives up only when the record's job was removed,
+   * the storage was closed, or stop() ran out of time.
    */
   private async retryWrite<T>(
     error: unknown,
     what: string,
     write: () => Promise<T>,
   ): Promise<T | undefined> {
-    let delay = 100;
     for (let attempt = 1; ; attempt++) {
       if (error instanceof JobNotFoundError) return;
       if (error instanceof StorageClosedError || this.now() >= this.writeDeadline) {
@@ -1498,15 +1701,12 @@ export class Scheduler {
         );
         return;
       }
-      if (attempt === 1 || attempt % 10 === 0) {
-        this.options.logger.warn(
-          `Could not record ${what} (attempt ${attempt}); retrying: ${formatError(error, 1000)}`,
-        );
-      }
-      await new Promise<void>((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(delay * 2, 10_000);
+      this.faults.failed(`the record of ${what}`, error);
+      await sleep(writeRetryDelay(attempt));
       try {
-        return await write();
+        const written = await write();
+        this.faults.succeeded();
+        return written;
       } catch (err) {
         error = err;
       }
@@ -1516,7 +1716,9 @@ export class Scheduler {
   /** A write whose failure is retried with `retryWrite`; undefined when it was given up. */
   private async writeRetried<T>(what: string, write: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await write();
+      const written = await write();
+      this.faults.succeeded();
+      return written;
     } catch (err) {
       return this.retryWrite(err, what, write);
     }
@@ -1569,6 +1771,35 @@ export class Scheduler {
 
 /** Tries of a change to a job that other instances keep changing at the same moment. */
 const CONFLICT_TRIES = 5;
+
+/** Errors a storage gives for good: the same write again cannot get another answer. */
+function isDefinite(err: unknown): boolean {
+  return (
+    err instanceof JobNotFoundError ||
+    err instanceof RunAlreadyRecordedError ||
+    err instanceof StorageClosedError ||
+    err instanceof InvalidArgumentError
+  );
+}
+
+/** Whether `promise` settles (either way) within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (

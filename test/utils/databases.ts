@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DataSource, type DataSourceOptions, type Logger, type QueryRunner } from 'typeorm';
 import { beforeAll, describe } from 'vitest';
@@ -192,4 +193,20 @@ export function describeWithDatabase(
     }
     body();
   });
+}
+
+/** The connection URL of a server database's DataSource options. */
+export function urlOf(database: TestDatabase): string {
+  const url = (database.options() as { url?: unknown }).url;
+  if (typeof url !== 'string') throw new Error(`${database.label} is not configured by URL`);
+  return url;
+}
+
+/** A port on 127.0.0.1 nothing listens on (one the system just gave out and took back). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

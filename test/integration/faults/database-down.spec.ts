@@ -11,13 +11,15 @@ import {
   describeWithDatabase,
   dropTables,
   removeSqliteFiles,
+  closedPort,
   TEST_DATABASES,
   uniqueTablePrefix,
   unavailableReason,
+  urlOf,
   type TestDatabase,
 } from '../../utils/databases.js';
 import { recordEvents, sleep, succeeded, waitFor } from '../scheduler/scheduler-on-database.js';
-import { closedPort, TcpProxy, urlOf, withPort } from './connection-faults.js';
+import { FaultProxy } from '../../utils/chaos/fault-proxy.js';
 
 /**
  * `scheduler.start()` with the database down: it rejects with an error that says what is wrong, leaves
@@ -46,6 +48,14 @@ afterEach(async () => {
     removeSqliteFiles();
   }
 });
+
+/** The URL with its host and port replaced by 127.0.0.1:`port`. */
+function withPort(url: string, port: number): string {
+  const parsed = new URL(url);
+  parsed.hostname = '127.0.0.1';
+  parsed.port = String(port);
+  return parsed.toString();
+}
 
 /** Lets stray rejections and errors surface, then checks that there were none. */
 async function expectNothingUnhandled(): Promise<void> {
@@ -120,26 +130,26 @@ function describeServerDown(database: TestDatabase, reason: string | undefined):
 
       for (const enableBatchUpdate of [false, true]) {
         it(`start() rejects with the connection error when the server went away, and starts once it is back (enableBatchUpdate: ${enableBatchUpdate})`, async () => {
-          const proxy = await TcpProxy.to(urlOf(database));
+          const proxy = await FaultProxy.to(urlOf(database));
           const dataSource = await createTestDataSource(database, {
-            url: withPort(urlOf(database), proxy.port),
+            url: proxy.urlFor(urlOf(database)),
           } as Partial<DataSourceOptions>);
           const storage = new TypeOrmStorage(dataSource, { tablePrefix: uniqueTablePrefix() });
           cleanups.push(async () => {
-            await proxy.up();
+            await proxy.pass();
             await dropTables(dataSource, [
               storage.runTableName,
               storage.jobTableName,
               storage.leaseTableName,
             ]);
             await dataSource.destroy();
-            await proxy.down();
+            await proxy.close();
           });
           const s = newScheduler(storage, enableBatchUpdate);
           const events = recordEvents(s);
           const job = await s.addJob({ runAt: new Date(), handlerName: 'work' });
 
-          await proxy.down();
+          await proxy.refuse();
           const error: unknown = await s.start().catch((e: unknown) => e);
           expect(error).toBeInstanceOf(StorageUnavailableError);
           // The pool's idle connections were cut (the driver says so when it next uses one), and
@@ -153,7 +163,7 @@ function describeServerDown(database: TestDatabase, reason: string | undefined):
           await expect(s.triggerJob(job.id)).rejects.toBeInstanceOf(SchedulerNotStartedError);
           await expectNothingUnhandled();
 
-          await proxy.up();
+          await proxy.pass();
           await s.start();
           await waitFor('the due job to run', () => succeeded(events, job.id).length === 1);
           await s.stop();
