@@ -1,13 +1,49 @@
 import { defineConfig } from 'vitest/config';
 
+const CHAOS = 'test/integration/faults/chaos.*.spec.ts';
+const RESTART = 'test/integration/faults/server-restart.*.spec.ts';
+
+/**
+ * Three phases, one after the other: every suite; then the database fault suites (PostgreSQL and
+ * MariaDB side by side, about 2 minutes); then the server restarts, one at a time, since a restart
+ * cuts every connection to its server.
+ */
 export default defineConfig({
   oxc: {
     decorator: { legacy: true, emitDecoratorMetadata: true },
   },
   test: {
-    include: ['test/**/*.spec.ts'],
     setupFiles: ['reflect-metadata'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'suites',
+          include: ['test/**/*.spec.ts'],
+          exclude: [CHAOS, RESTART],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'faults',
+          include: [CHAOS],
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'restarts',
+          include: [RESTART],
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
+        },
+      },
+    ],
   },
 });

@@ -112,6 +112,8 @@ export class Scheduler {
   private claiming = 0;
   private seq = 0;
   private started = false;
+  /** The last stop(), once called: a later call resolves with it. */
+  private stopping: Promise<void> | undefined;
   /** Runs from their start until their last record is written. */
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -465,6 +467,7 @@ export class Scheduler {
   async start(): Promise<void> {
     if (this.started) throw new SchedulerAlreadyStartedError();
     this.started = true;
+    this.stopping = undefined;
     try {
       await this.member?.join();
       await this.load();
@@ -492,9 +495,14 @@ export class Scheduler {
    * Stops firing; runs in flight get `shutdownTimeout` to end, then are aborted and recorded failed.
    * Resolves once every run record is written. Idempotent.
    */
-  async stop(): Promise<void> {
-    if (!this.started) return this.whenIdle();
+  stop(): Promise<void> {
+    if (!this.started) return this.stopping ?? this.whenIdle();
     this.started = false;
+    this.stopping = this.shutDown();
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
     this.member?.stopPolling();
     this.timer.cancel();
     // Fires put back after a failed claim may hold a claim that landed: let it go.
@@ -805,8 +813,13 @@ export class Scheduler {
     const { run, fire } = active;
     const entry = fire.entry;
     const job = entry.job;
-    const recorded = await this.writeRetried(`the end of run ${run.id} of job "${job.id}"`, () =>
-      cluster.finishRun(run),
+    const recorded = await this.writeConditional(
+      `the end of run ${run.id} of job "${job.id}"`,
+      () => cluster.finishRun(run),
+      async () => {
+        const stored = (await this.storage.getRuns(run.jobId, 20)).find((r) => r.id === run.id);
+        return stored?.status === run.status && stored.endAt?.getTime() === run.endAt?.getTime();
+      },
     );
     if (recorded === undefined || entry.removed) return true;
     if (!recorded) {
@@ -824,8 +837,10 @@ export class Scheduler {
       for (let tries = 1; tries <= CONFLICT_TRIES; tries++) {
         const target = ended;
         const version = expected;
-        const written = await this.writeRetried(`job "${job.id}" after run ${run.id}`, () =>
-          cluster.writeJobIf(target, { version, claimedBy: active.claim, claim: null }),
+        const written = await this.writeConditional(
+          `job "${job.id}" after run ${run.id}`,
+          () => cluster.writeJobIf(target, { version, claimedBy: active.claim, claim: null }),
+          async () => isStoredAs(await this.storage.getJob(job.id), target),
         );
         if (written === undefined) return true;
         if (written) {
@@ -854,6 +869,25 @@ export class Scheduler {
     }
     await this.refreshQuietly(entry);
     return true;
+  }
+
+  /**
+   * A conditional write, retried like `writeRetried`. When a retry is refused (`false`), the first
+   * try may have landed with its answer lost, which is why the condition fails now: `landed()` reads
+   * back whether what was written is stored. Undefined when given up.
+   */
+  private async writeConditional(
+    what: string,
+    write: () => Promise<boolean>,
+    landed: () => Promise<boolean>,
+  ): Promise<boolean | undefined> {
+    let tries = 0;
+    const written = await this.writeRetried(what, () => {
+      tries++;
+      return write();
+    });
+    if (written !== false || tries === 1) return written;
+    return this.writeRetried(`a read of ${what}`, landed);
   }
 
   /** Re-reads a job and holds what is stored (forgets it when removed). */
@@ -1395,13 +1429,13 @@ export class Scheduler {
     }
   }
 
-  /** Whether the run is stored (read back after a write whose answer was lost). */
+  /** Whether the run is stored (read back, retried, after a write whose answer was lost). */
   private async isStored(run: Run): Promise<boolean> {
-    try {
-      return (await this.storage.getRuns(run.jobId, 20)).some((stored) => stored.id === run.id);
-    } catch {
-      return false;
-    }
+    const stored = await this.writeRetried(
+      `a read of the start record of run ${run.id}`,
+      async () => (await this.storage.getRuns(run.jobId, 20)).some((r) => r.id === run.id),
+    );
+    return stored === true;
   }
 
   /**
@@ -1771,6 +1805,15 @@ export class Scheduler {
 
 /** Tries of a change to a job that other instances keep changing at the same moment. */
 const CONFLICT_TRIES = 5;
+
+/** Whether `stored` is the job as `written` (its version and last update), a write read back. */
+function isStoredAs(stored: Job | null, written: Job): boolean {
+  return (
+    stored !== null &&
+    stored.version === written.version &&
+    stored.updatedAt.getTime() === written.updatedAt.getTime()
+  );
+}
 
 /** Errors a storage gives for good: the same write again cannot get another answer. */
 function isDefinite(err: unknown): boolean {

@@ -20,7 +20,8 @@ export class StorageFaultLog {
   private failures = 0;
   private since = NaN;
   private lastFailureAt = -Infinity;
-  private lastSuccessAt = -Infinity;
+  /** Whether a call succeeded since the last failure. */
+  private answered = false;
   private lastReminderAt = -Infinity;
   private lastError: unknown;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -45,6 +46,7 @@ export class StorageFaultLog {
     const now = this.now();
     this.failures++;
     this.lastFailureAt = now;
+    this.answered = false;
     this.lastError = error;
     if (this.failures === 1) {
       this.since = now;
@@ -66,7 +68,7 @@ export class StorageFaultLog {
   /** A storage call succeeded. */
   succeeded(): void {
     if (this.failures === 0) return;
-    this.lastSuccessAt = this.now();
+    this.answered = true;
     this.arm();
   }
 
@@ -78,7 +80,7 @@ export class StorageFaultLog {
 
   /** Checks for the end of the episode once it could have ended. */
   private arm(): void {
-    if (this.timer !== undefined || this.lastSuccessAt <= this.lastFailureAt) return;
+    if (this.timer !== undefined || !this.answered) return;
     const delay = Math.max(0, this.lastFailureAt + FAULT_EPISODE_QUIET_MS - this.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -88,7 +90,7 @@ export class StorageFaultLog {
   }
 
   private check(): void {
-    if (this.failures === 0 || this.lastSuccessAt <= this.lastFailureAt) return;
+    if (this.failures === 0 || !this.answered) return;
     const now = this.now();
     if (now - this.lastFailureAt < FAULT_EPISODE_QUIET_MS) {
       this.arm();

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import {
+  RESTART_MAX_MS,
+  WRITE_RETRY_MAX_MS,
+  restartDelay,
+  writeRetryDelay,
+} from '../../../lib/core/fault-backoff.js';
+
+describe('fault backoff', () => {
+  const top = (): number => 1 - Number.EPSILON;
+  const bottom = (): number => 0;
+
+  it('restarts a fire 50 ms after its start failed, doubling to 1 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 20].map((n) => restartDelay(n, top))).toStrictEqual([
+      50,
+      100,
+      200,
+      400,
+      800,
+      RESTART_MAX_MS,
+      RESTART_MAX_MS,
+    ]);
+  });
+
+  it('gives a fire about four tries within the default misfireThreshold (1 s)', () => {
+    let at = 0;
+    let tries = 0;
+    for (let n = 1; at + restartDelay(n, top) <= 1_000; n++) {
+      at += restartDelay(n, top);
+      tries++;
+    }
+    expect(tries).toBe(4);
+  });
+
+  it('retries a record 100 ms after it failed, doubling to 2 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 100].map((n) => writeRetryDelay(n, top))).toStrictEqual([
+      100,
+      200,
+      400,
+      800,
+      1_600,
+      WRITE_RETRY_MAX_MS,
+      WRITE_RETRY_MAX_MS,
+    ]);
+  });
+
+  it('spreads the waits over [75%, 100%] so that instances and jobs do not retry in step', () => {
+    expect(restartDelay(1, bottom)).toBe(38);
+    expect(restartDelay(10, bottom)).toBe(750);
+    expect(writeRetryDelay(1, bottom)).toBe(75);
+    for (let i = 0; i < 100; i++) {
+      const delay = restartDelay(3);
+      expect(delay).toBeGreaterThanOrEqual(150);
+      expect(delay).toBeLessThanOrEqual(200);
+    }
+  });
+});
