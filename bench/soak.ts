@@ -17,6 +17,7 @@ import type { DataSource } from 'typeorm';
 import { ChaosApp } from '../test/utils/chaos/chaos-app.js';
 import { chaosFigures, lostInWindow, type FireWindow } from '../test/utils/chaos/chaos-figures.js';
 import { FaultProxy } from '../test/utils/chaos/fault-proxy.js';
+import { hung, killAll, randomKills, slow, unreachable } from '../test/utils/chaos/faults.js';
 import {
   createTestDataSource,
   TEST_DATABASES,
@@ -36,57 +37,15 @@ interface Phase {
 const PHASES: Phase[] = [
   {
     name: 'random kills (3 every 100 ms, 15 s)',
-    async run(app) {
-      let injected = 0;
-      const timer = setInterval(() => {
-        app.killer.kill(3).then(
-          (n) => (injected += n),
-          () => undefined,
-        );
-      }, 100);
-      await sleep(15_000);
-      clearInterval(timer);
-      return injected;
-    },
+    run: (app) => randomKills(app, { forMs: 15_000 }),
   },
   {
     name: 'kill all (4 times, 2 s apart)',
-    async run(app) {
-      let injected = 0;
-      for (let i = 0; i < 4; i++) {
-        if (i > 0) await sleep(2_000);
-        injected += await app.killer.kill().catch(() => 0);
-      }
-      return injected;
-    },
+    run: (app) => killAll([app], { times: 4, gapMs: 2_000 }),
   },
-  {
-    name: 'unreachable (10 s)',
-    async run(_app, proxy) {
-      await proxy.refuse();
-      await sleep(10_000);
-      await proxy.pass();
-      return 1;
-    },
-  },
-  {
-    name: 'hung (5 s)',
-    async run(_app, proxy) {
-      proxy.hang();
-      await sleep(5_000);
-      await proxy.pass();
-      return 1;
-    },
-  },
-  {
-    name: 'slow (+200 ms a round trip, 10 s)',
-    async run(_app, proxy) {
-      proxy.latency(200);
-      await sleep(10_000);
-      proxy.latency(0);
-      return 1;
-    },
-  },
+  { name: 'unreachable (10 s)', run: (_app, proxy) => unreachable(proxy, 10_000) },
+  { name: 'hung (5 s)', run: (_app, proxy) => hung(proxy, 5_000) },
+  { name: 'slow (+200 ms a round trip, 10 s)', run: (_app, proxy) => slow(proxy, 200, 10_000) },
 ];
 
 interface Tally {

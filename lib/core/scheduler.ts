@@ -57,6 +57,7 @@ import { restartDelay, writeRetryDelay } from './fault-backoff.js';
 import { CronScheduleCache } from './schedule/cron-schedule.js';
 import { IntervalSchedule } from './schedule/interval-schedule.js';
 import type { Schedule } from './schedule/schedule.js';
+import { RetriedWrites } from './retried-writes.js';
 import { StorageFaultLog } from './storage-fault-log.js';
 import { WakeTimer } from './wake-timer.js';
 import { createJobTracer } from '../telemetry/create-job-tracer.js';
@@ -84,8 +85,8 @@ export class Scheduler {
   private readonly pruner: HistoryPruner | undefined;
   private readonly tracer: JobTracer;
   private readonly telemetry: JobMetrics;
-  /** Past this instant (set by stop()), a failing record write gives up instead of retrying. */
-  private writeDeadline = Infinity;
+  /** Record writes retried until they land (given up past `writes.deadline`, set by stop()). */
+  private readonly writes: RetriedWrites;
   private readonly events = new Subject<JobEvent>();
   private readonly handlers = new HandlerRegistry();
   private readonly ids = new IdGenerator();
@@ -140,6 +141,7 @@ export class Scheduler {
     this.options = normalizeSchedulerOptions(options, () => new StdLogger());
     this.storage = storage ?? new MemoryStorage();
     this.faults = new StorageFaultLog(this.options.logger, () => this.now());
+    this.writes = new RetriedWrites(this.faults, this.options.logger, () => this.now());
     // Cluster mode: due fires waiting for a slot are taken in an order of this instance's own within
     // each second (seq is drawn at random there), so instances draining the same backlog mostly
     // claim different jobs instead of racing for the same one.
@@ -226,7 +228,7 @@ export class Scheduler {
           scheduleOf: (job) => this.scheduleOf(job),
           touch: (job, now) => this.touch(job, now),
           emit: (type, entry, run, error) => this.emit(type, entry, run, error),
-          writeRetried: (what, write) => this.writeRetried(what, write),
+          writeRetried: (what, write) => this.writes.write(what, write),
           faults: this.faults,
         },
       );
@@ -482,7 +484,7 @@ export class Scheduler {
       );
     }
     this.rearm();
-    this.writeDeadline = Infinity;
+    this.writes.deadline = Infinity;
     this.pruner?.start();
     this.telemetry.start();
     this.member?.start();
@@ -530,7 +532,7 @@ export class Scheduler {
     }
     // Records of aborted runs get one more shutdownTimeout to be written (the storage may be down);
     // a write that hangs (a connection that never answers) does not hold the shutdown past it.
-    this.writeDeadline = this.now() + this.options.shutdownTimeout;
+    this.writes.deadline = this.now() + this.options.shutdownTimeout;
     if (!(await settlesWithin(this.whenIdle(), this.options.shutdownTimeout))) {
       this.options.logger.error(
         `Scheduler stopping: ${this.inFlight} run(s) still had records unwritten after shutdownTimeout (${this.options.shutdownTimeout} ms); the storage did not answer. A run left \`running\` is recorded failed by the next start (or, in cluster mode, by another instance once this lease expires).`,
@@ -552,7 +554,7 @@ export class Scheduler {
     for (let attempt = 1; ; attempt++) {
       try {
         const flushed = batching.flush();
-        const left = this.writeDeadline - this.now();
+        const left = this.writes.deadline - this.now();
         if (left > 0 && (await settlesWithin(flushed, left))) {
           await flushed;
           return;
@@ -560,8 +562,10 @@ export class Scheduler {
       } catch {
         // Counted by the batch buffer, reported through the fault log.
       }
-      if (this.now() >= this.writeDeadline) break;
-      await sleep(Math.min(writeRetryDelay(attempt), Math.max(0, this.writeDeadline - this.now())));
+      if (this.now() >= this.writes.deadline) break;
+      await sleep(
+        Math.min(writeRetryDelay(attempt), Math.max(0, this.writes.deadline - this.now())),
+      );
     }
     const { pendingJobs, pendingRuns } = batching.metrics();
     this.options.logger.error(
@@ -784,7 +788,7 @@ export class Scheduler {
       entry.writing++;
       let released: boolean | undefined;
       try {
-        released = await this.writeRetried(`the release of job "${job.id}"`, () =>
+        released = await this.writes.write(`the release of job "${job.id}"`, () =>
           cluster.writeJobIf(job, { version: expected, claimedBy: claim, claim: null }),
         );
       } finally {
@@ -813,7 +817,7 @@ export class Scheduler {
     const { run, fire } = active;
     const entry = fire.entry;
     const job = entry.job;
-    const recorded = await this.writeConditional(
+    const recorded = await this.writes.conditional(
       `the end of run ${run.id} of job "${job.id}"`,
       () => cluster.finishRun(run),
       async () => {
@@ -837,7 +841,7 @@ export class Scheduler {
       for (let tries = 1; tries <= CONFLICT_TRIES; tries++) {
         const target = ended;
         const version = expected;
-        const written = await this.writeConditional(
+        const written = await this.writes.conditional(
           `job "${job.id}" after run ${run.id}`,
           () => cluster.writeJobIf(target, { version, claimedBy: active.claim, claim: null }),
           async () => isStoredAs(await this.storage.getJob(job.id), target),
@@ -869,25 +873,6 @@ export class Scheduler {
     }
     await this.refreshQuietly(entry);
     return true;
-  }
-
-  /**
-   * A conditional write, retried like `writeRetried`. When a retry is refused (`false`), the first
-   * try may have landed with its answer lost, which is why the condition fails now: `landed()` reads
-   * back whether what was written is stored. Undefined when given up.
-   */
-  private async writeConditional(
-    what: string,
-    write: () => Promise<boolean>,
-    landed: () => Promise<boolean>,
-  ): Promise<boolean | undefined> {
-    let tries = 0;
-    const written = await this.writeRetried(what, () => {
-      tries++;
-      return write();
-    });
-    if (written !== false || tries === 1) return written;
-    return this.writeRetried(`a read of ${what}`, landed);
   }
 
   /** Re-reads a job and holds what is stored (forgets it when removed). */
@@ -1418,7 +1403,7 @@ export class Scheduler {
         if (attempt > 1 && err instanceof RunAlreadyRecordedError && (await this.isStored(run))) {
           return true;
         }
-        if (isDefinite(err) || this.now() >= this.writeDeadline) {
+        if (isDefinite(err) || this.now() >= this.writes.deadline) {
           this.startFailed(active, err);
           return false;
         }
@@ -1431,7 +1416,7 @@ export class Scheduler {
 
   /** Whether the run is stored (read back, retried, after a write whose answer was lost). */
   private async isStored(run: Run): Promise<boolean> {
-    const stored = await this.writeRetried(
+    const stored = await this.writes.write(
       `a read of the start record of run ${run.id}`,
       async () => (await this.storage.getRuns(run.jobId, 20)).some((r) => r.id === run.id),
     );
@@ -1683,7 +1668,7 @@ export class Scheduler {
     try {
       await this.store.updateRun(run);
     } catch (err) {
-      await this.retryWrite(err, `the end of run ${run.id} of job "${job.id}"`, () =>
+      await this.writes.retry(err, `the end of run ${run.id} of job "${job.id}"`, () =>
         this.store.updateRun(run),
       );
     }
@@ -1691,7 +1676,7 @@ export class Scheduler {
     try {
       await this.store.updateJob(job);
     } catch (err) {
-      await this.retryWrite(err, `job "${job.id}" after run ${run.id}`, () =>
+      await this.writes.retry(err, `job "${job.id}" after run ${run.id}`, () =>
         this.store.updateJob(job),
       );
     }
@@ -1714,47 +1699,6 @@ export class Scheduler {
     } else if (fire.attempt > 1) {
       entry.gen++;
       this.scheduleNext(entry, fire.scheduledAt, now);
-    }
-  }
-
-  /**
-   * Retries a failed record write with backoff (100 ms doubling to 2 s) until it lands; failures are
-   * reported to the fault log (once per episode). Gives up only when the record's job was removed,
-   * the storage was closed, or stop() ran out of time.
-   */
-  private async retryWrite<T>(
-    error: unknown,
-    what: string,
-    write: () => Promise<T>,
-  ): Promise<T | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      if (error instanceof JobNotFoundError) return;
-      if (error instanceof StorageClosedError || this.now() >= this.writeDeadline) {
-        this.options.logger.error(
-          `Could not record ${what}; giving up: ${formatError(error, 1000)}`,
-        );
-        return;
-      }
-      this.faults.failed(`the record of ${what}`, error);
-      await sleep(writeRetryDelay(attempt));
-      try {
-        const written = await write();
-        this.faults.succeeded();
-        return written;
-      } catch (err) {
-        error = err;
-      }
-    }
-  }
-
-  /** A write whose failure is retried with `retryWrite`; undefined when it was given up. */
-  private async writeRetried<T>(what: string, write: () => Promise<T>): Promise<T | undefined> {
-    try {
-      const written = await write();
-      this.faults.succeeded();
-      return written;
-    } catch (err) {
-      return this.retryWrite(err, what, write);
     }
   }
 

@@ -23,6 +23,14 @@ import {
 } from '../../utils/chaos/chaos-figures.js';
 import { FaultProxy } from '../../utils/chaos/fault-proxy.js';
 import {
+  halfSecond,
+  hung,
+  killAll,
+  randomKills,
+  slow,
+  unreachable,
+} from '../../utils/chaos/faults.js';
+import {
   createTestDataSource,
   describeWithDatabase,
   unavailableReason,
@@ -168,14 +176,35 @@ export async function describeChaos(database: TestDatabase): Promise<void> {
         if (admin?.isInitialized) await admin.destroy();
       });
 
-      /** One app of 1 instance and one of 3 cluster instances, with the same jobs. */
+      /**
+       * One app of 1 instance and one of 3 cluster instances, with the same jobs, through a new
+       * proxy when `proxied`; resolves to them and the proxy.
+       */
       async function openApps(
-        options: Omit<ChaosAppOptions, 'database' | 'admin' | 'instances'>,
-      ): Promise<ChaosApp[]> {
+        options: Omit<ChaosAppOptions, 'database' | 'admin' | 'instances' | 'via'>,
+        proxied = false,
+      ): Promise<{ opened: ChaosApp[]; via: FaultProxy }> {
+        if (proxied) proxy = await FaultProxy.to(urlOf(database));
+        const via = proxy as FaultProxy;
         for (const instances of [1, 3] as const) {
-          apps.push(await ChaosApp.open({ database, admin, instances, ...options }));
+          apps.push(await ChaosApp.open({ database, admin, instances, via: proxy, ...options }));
         }
-        return apps;
+        return { opened: apps, via };
+      }
+
+      /** `inject` between two fires (half a second past one), on both apps; their figures. */
+      async function scenario(
+        name: string,
+        opened: ChaosApp[],
+        inject: () => Promise<number>,
+        between = true,
+      ): ReturnType<typeof runScenario> {
+        return runScenario(database, name, opened, async () => {
+          if (between) await halfSecond();
+          const from = Date.now();
+          const injected = await inject();
+          return { injected, from, to: Date.now() };
+        });
       }
 
       // One app at a time: each connection killed costs the server a new backend, and two apps
@@ -186,22 +215,16 @@ export async function describeChaos(database: TestDatabase): Promise<void> {
           async () => {
             const app = await ChaosApp.open({ database, admin, instances, jobs: { count: 20 } });
             apps.push(app);
-            const [result] = await runScenario(database, 'random kills', [app], async () => {
-              const from = Date.now();
-              let injected = 0;
-              const kills = setInterval(() => {
-                app.killer.kill(3).then(
-                  (n) => (injected += n),
-                  () => undefined,
-                );
-              }, 100);
-              await sleep(15_000);
-              clearInterval(kills);
-              return { injected, from, to: Date.now() };
-            });
+            const [result] = await scenario(
+              'random kills',
+              [app],
+              () => randomKills(app, { forMs: 15_000 }),
+              false,
+            );
             const { figures, done, window } = result as Awaited<ReturnType<typeof runScenario>>[0];
-            if (figures.lost > 0)
+            if (figures.lost > 0) {
               console.log(describeLost(app, lostInWindow(app, await app.rows(), window)));
+            }
             expect(figures.injected).toBeGreaterThan(100);
             expect(figures.lost / figures.expected).toBeLessThanOrEqual(0.01);
             await expectInvariants(app, figures, done, window, { min: 1, max: 2 });
@@ -213,18 +236,13 @@ export async function describeChaos(database: TestDatabase): Promise<void> {
       it(
         'every connection killed at once, every 2 s, 4 times (what a restart does to clients)',
         async () => {
-          const opened = await openApps({ jobs: { count: 20 } });
-          const results = await runScenario(database, 'kill all', opened, async () => {
-            const from = Date.now();
-            let injected = 0;
-            for (let round = 0; round < 4; round++) {
-              await sleep(round === 0 ? 250 : 2_000);
-              for (const n of await Promise.all(opened.map((app) => app.killer.kill()))) {
-                injected += n;
-              }
-            }
-            return { injected, from, to: Date.now() };
-          });
+          const { opened } = await openApps({ jobs: { count: 20 } });
+          const results = await scenario(
+            'kill all',
+            opened,
+            () => killAll(opened, { times: 4, gapMs: 2_000 }),
+            false,
+          );
           for (const { app, figures, done, window } of results) {
             expect(figures.injected).toBeGreaterThan(8);
             expect(figures.lost / figures.expected).toBeLessThanOrEqual(0.01);
@@ -237,21 +255,13 @@ export async function describeChaos(database: TestDatabase): Promise<void> {
       it(
         'unreachable for 10 s (connections cut, new ones refused): each job does what its misfire policy says, for the whole cluster',
         async () => {
-          proxy = await FaultProxy.to(urlOf(database));
-          const via = proxy;
-          const opened = await openApps({
-            via,
-            jobs: { count: 20, policy: mixedPolicy, maxMisfires: 3 },
-          });
-          const results = await runScenario(database, 'unreachable 10 s', opened, async () => {
-            // Half-way between two fires.
-            await sleep(1_500 - (Date.now() % 1_000));
-            const from = Date.now();
-            await via.refuse();
-            await sleep(10_000);
-            await via.pass();
-            return { injected: 1, from, to: Date.now() };
-          });
+          const { opened, via } = await openApps(
+            { jobs: { count: 20, policy: mixedPolicy, maxMisfires: 3 } },
+            true,
+          );
+          const results = await scenario('unreachable 10 s', opened, () =>
+            unreachable(via, 10_000),
+          );
           for (const { app, figures, done, window } of results) {
             await expectInvariants(app, figures, done, window, { min: 1, max: 1 });
             expectMisfirePolicies(app, await app.rows(), done, 1_000, 3);
@@ -263,17 +273,8 @@ export async function describeChaos(database: TestDatabase): Promise<void> {
       it(
         'hung for 5 s (connections open, nothing forwarded, as in a partition), then healed',
         async () => {
-          proxy = await FaultProxy.to(urlOf(database));
-          const via = proxy;
-          const opened = await openApps({ via, jobs: { count: 20 } });
-          const results = await runScenario(database, 'hung 5 s', opened, async () => {
-            await sleep(1_500 - (Date.now() % 1_000));
-            const from = Date.now();
-            via.hang();
-            await sleep(5_000);
-            await via.pass();
-            return { injected: 1, from, to: Date.now() };
-          });
+          const { opened, via } = await openApps({ jobs: { count: 20 } }, true);
+          const results = await scenario('hung 5 s', opened, () => hung(via, 5_000));
           for (const { app, figures, done, window } of results) {
             await expectInvariants(app, figures, done, window, { min: 0, max: 1 });
           }
@@ -284,23 +285,22 @@ export async function describeChaos(database: TestDatabase): Promise<void> {
       it(
         'slow: 200 ms added to every round trip for 10 s: runs start late, none is lost or doubled, and the time-out counts the handler only',
         async () => {
-          proxy = await FaultProxy.to(urlOf(database));
-          const via = proxy;
           // A run then costs 800 ms of round trips (4 statements, one after the other) and waits
           // for the pool: jobs every 2 s fit (every second, a job would skip fires while its last
           // run is still starting, as with a handler that takes its whole period).
-          const opened = await openApps({
-            via,
-            jobs: { count: 10, everySeconds: 2, probe: { interval: '3s', handlerMs: 400 } },
-            scheduler: { jobTimeout: '600ms' },
-          });
-          const results = await runScenario(database, 'slow 200 ms', opened, async () => {
-            const from = Date.now();
-            via.latency(200);
-            await sleep(10_000);
-            via.latency(0);
-            return { injected: 1, from, to: Date.now() };
-          });
+          const { opened, via } = await openApps(
+            {
+              jobs: { count: 10, everySeconds: 2, probe: { interval: '3s', handlerMs: 400 } },
+              scheduler: { jobTimeout: '600ms' },
+            },
+            true,
+          );
+          const results = await scenario(
+            'slow 200 ms',
+            opened,
+            () => slow(via, 200, 10_000),
+            false,
+          );
           for (const { app, figures, done, window } of results) {
             expect(figures.lost).toBe(0);
             await expectInvariants(app, figures, done, window, { min: 0, max: 0 });

@@ -10,9 +10,10 @@
  */
 import { exec } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { ChaosApp } from '../../utils/chaos/chaos-app.js';
+import { halfSecond } from '../../utils/chaos/faults.js';
 import {
   createTestDataSource,
   describeWithDatabase,
@@ -62,7 +63,7 @@ export async function describeServerRestart(database: TestDatabase): Promise<voi
         }
         const command = restartCommand(database);
         const results = await runScenario(database, 'server restart', apps, async () => {
-          await new Promise((resolve) => setTimeout(resolve, 1_500 - (Date.now() % 1_000)));
+          await halfSecond();
           const from = Date.now();
           try {
             await run(command, { timeout: 60_000 });

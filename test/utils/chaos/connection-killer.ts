@@ -33,6 +33,11 @@ export async function openConnectionKiller(
 ): Promise<ConnectionKiller> {
   const name = `jobfault_${randomBytes(4).toString('hex')}`;
   const made: DataSource[] = [];
+  const make = async (options: Partial<DataSourceOptions>): Promise<DataSource> => {
+    const dataSource = await createTestDataSource(database, options);
+    made.push(dataSource);
+    return dataSource;
+  };
   const destroyAll = async (): Promise<void> => {
     for (const dataSource of made.splice(0)) {
       if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
@@ -40,15 +45,12 @@ export async function openConnectionKiller(
   };
   if (database.kind === 'postgres') {
     return {
-      async newDataSource({ via, extra = {} } = {}) {
-        const dataSource = await createTestDataSource(database, {
+      newDataSource: ({ via, extra = {} } = {}) =>
+        make({
           applicationName: name,
           ...(via ? { url: via.urlFor(urlOf(database)) } : {}),
           ...extra,
-        } as Partial<DataSourceOptions>);
-        made.push(dataSource);
-        return dataSource;
-      },
+        } as Partial<DataSourceOptions>),
       async kill(limit) {
         const rows = (await admin.query(
           `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
@@ -74,16 +76,11 @@ export async function openConnectionKiller(
     await admin.query(`CREATE USER '${name}'@'%'`);
     await admin.query(`GRANT ALL PRIVILEGES ON \`${db}\`.* TO '${name}'@'%'`);
     return {
-      async newDataSource({ via, extra = {} } = {}) {
+      newDataSource({ via, extra = {} } = {}) {
         const url = new URL(via ? via.urlFor(urlOf(database)) : urlOf(database));
         url.username = name;
         url.password = '';
-        const dataSource = await createTestDataSource(database, {
-          url: url.toString(),
-          ...extra,
-        } as Partial<DataSourceOptions>);
-        made.push(dataSource);
-        return dataSource;
+        return make({ url: url.toString(), ...extra } as Partial<DataSourceOptions>);
       },
       async kill(limit) {
         const rows = (await admin.query(
