@@ -1642,19 +1642,29 @@ export class Scheduler {
 
   /**
    * A fire that fell due while the job's last run was being recorded, now that it is: offered, unless
-   * the job changed meanwhile, or it is a regular fire that is now late past `misfireThreshold` and
-   * the job's misfire policy is `'skip'` (the records took that long: the storage was failing).
+   * the job changed meanwhile. A regular fire that is now late past `misfireThreshold` (the records
+   * took that long: the storage was failing) is a missed fire, as after downtime: `'skip'` drops it,
+   * `'fire-once'` runs it, `'fire-all'` runs it as the first of a catch-up (the regular fires booked
+   * meanwhile give way to it, and come back when the catch-up ends).
    */
   private offerAfter(entry: JobEntry, fire: Fire): void {
     if (!this.started || fire.gen !== entry.gen || entry.removed) return;
+    const now = this.now();
     const regular = fire.attempt === 1 && !fire.manual && entry.schedule !== null && !fire.missed;
-    if (
-      regular &&
-      entry.job.misfirePolicy === 'skip' &&
-      this.now() - fire.scheduledAt > this.options.misfireThreshold
-    ) {
-      this.counters.firesMissed++;
-      return;
+    if (regular && now - fire.scheduledAt > this.options.misfireThreshold) {
+      fire.missed = true;
+      const policy = entry.job.misfirePolicy;
+      if (policy === 'skip') {
+        this.counters.firesMissed++;
+        return;
+      }
+      if (policy === 'fire-all') {
+        entry.gen++;
+        fire.gen = entry.gen;
+        entry.catchUpRuns = 1;
+        entry.catchUpFrom = fire.scheduledAt;
+        if (this.cluster !== undefined) this.storeRegularNext(entry, now);
+      }
     }
     entry.busy = true;
     this.offer(fire);

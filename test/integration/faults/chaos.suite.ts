@@ -247,6 +247,9 @@ export async function describeChaos(database: TestDatabase): Promise<void> {
             false,
           );
           for (const { app, figures, done, window } of results) {
+            if (figures.lost > 0) {
+              console.log(describeLost(app, lostInWindow(app, await app.rows(), window)));
+            }
             expect(figures.injected).toBeGreaterThan(8);
             expect(figures.lost / figures.expected).toBeLessThanOrEqual(0.01);
             await expectInvariants(app, figures, done, window, { min: 0, max: 2 });

@@ -172,6 +172,50 @@ describe('Scheduler on a failing storage', () => {
     });
   });
 
+  describe("while a run's records cannot be written for 5 s, the job's fires due meanwhile are judged by its misfire policy", () => {
+    async function slowEnd(policy: MisfirePolicy) {
+      const s = newScheduler();
+      let first = true;
+      s.registerHandlerFunc('tick', () => {
+        // The storage goes away as the first run ends: its records wait until 6.5 s.
+        if (first) storage.down = true;
+        first = false;
+        return 'ok';
+      });
+      const job = await s.addJob({
+        cron: '* * * * * *',
+        handlerName: 'tick',
+        misfirePolicy: policy,
+        maxMisfires: 3,
+      });
+      await s.start();
+      await advance(1_500);
+      await advance(5_000);
+      storage.down = false;
+      await advance(5_000);
+      const ran = await firesRan(job);
+      return { during: ran.filter((t) => t > at(1) && t < at(6.5)), ran };
+    }
+
+    it("'fire-once': the first of them runs once the records are written", async () => {
+      const { during, ran } = await slowEnd('fire-once');
+      expect(during).toStrictEqual([at(2)]);
+      expect(ran.filter((t) => t >= at(8))).toStrictEqual([at(8), at(9), at(10), at(11)]);
+    });
+
+    it("'skip': none of them runs", async () => {
+      const { during, ran } = await slowEnd('skip');
+      expect(during).toStrictEqual([]);
+      expect(ran.filter((t) => t >= at(8))).toStrictEqual([at(8), at(9), at(10), at(11)]);
+    });
+
+    it("'fire-all': the first maxMisfires of them run, one after the other, then the schedule", async () => {
+      const { during, ran } = await slowEnd('fire-all');
+      expect(during).toStrictEqual([at(2), at(3), at(4)]);
+      expect(ran.filter((t) => t >= at(8))).toStrictEqual([at(8), at(9), at(10), at(11)]);
+    });
+  });
+
   it('a run insert whose answer was lost is written again under the same id: one row, never left running', async () => {
     const s = newScheduler();
     s.registerHandlerFunc('work', () => 'done');
