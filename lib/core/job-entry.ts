@@ -28,11 +28,11 @@ export interface JobEntry {
   syncedAt: number;
   /** Cluster mode: changed here without the change being stored: the next poll re-reads it. */
   stale: boolean;
-  /** A run of the job has ended and its records are being written (the job is still busy). */
-  finishing: boolean;
+  /** The handler of the job's run is running (not merely its start or its records being written). */
+  handling: boolean;
   /**
-   * A retry or `'fire-all'` catch-up that fell due while `finishing`: offered once the records are
-   * written, rather than skipped as a fire of a busy job.
+   * A fire that fell due while the job's run was being started or recorded (busy, but its handler
+   * not running): offered once the run's records are written, rather than skipped.
    */
   after: Fire | null;
 }

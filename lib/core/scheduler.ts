@@ -745,6 +745,7 @@ export class Scheduler {
       this.member?.pollSoon();
     }
     // Without a valid lease nothing was written: the poll re-reads the job once the lease is back.
+    this.followUp(entry, failure === undefined);
     this.pump();
     this.settledInFlight();
   }
@@ -1059,7 +1060,7 @@ export class Scheduler {
       writing: 0,
       syncedAt: 0,
       stale: false,
-      finishing: false,
+      handling: false,
       after: null,
     };
     this.entries.set(job.id, entry);
@@ -1150,9 +1151,10 @@ export class Scheduler {
       return;
     }
     if (entry.busy || (this.cluster !== undefined && entry.job.status === 'running')) {
-      if (entry.finishing && entry.after === null) {
-        // The job's last run has ended and its records are being written: this fire follows once
-        // they are (a retry or a 'fire-all' catch-up that run booked, or the next regular fire).
+      if (entry.busy && entry.queued === null && !entry.handling && entry.after === null) {
+        // The job's run is being started or recorded (its handler is not running): this fire
+        // follows it once its records are written (a retry or a 'fire-all' catch-up it booked, or
+        // the next regular fire), judged then if it is late.
         fire.missed = missed;
         entry.after = fire;
         return;
@@ -1359,6 +1361,7 @@ export class Scheduler {
       return this.settle(active, false, new HandlerNotFoundError(job.handlerName));
     // The time-out is the handler's: it counts from here, whatever the start writes took.
     active.deadline = this.now() + this.options.jobTimeout;
+    fire.entry.handling = true;
     this.timed.add(active);
     if (this.timed.size === 1) this.timer.wakeAt(active.deadline);
     let result: unknown;
@@ -1438,6 +1441,7 @@ export class Scheduler {
     if (job.status === 'running') job.status = 'pending';
     job.lastRunAt = active.lastRunBefore;
     const skipped = err instanceof RunAlreadyRecordedError;
+    let restarted = false;
     this.tracer.endRun(active.trace, {
       status: skipped ? 'skipped' : 'failed',
       durationMs: 0,
@@ -1459,7 +1463,9 @@ export class Scheduler {
     } else if (!entry.removed && !(err instanceof JobNotFoundError)) {
       this.faults.failed(`the start of a run of job "${entry.job.id}"`, err);
       this.restart(fire, null);
+      restarted = true;
     }
+    this.followUp(entry, !restarted);
     this.pump();
     this.settledInFlight();
   }
@@ -1548,6 +1554,7 @@ export class Scheduler {
     active.settled = true;
     this.active.delete(active);
     this.timed.delete(active);
+    active.fire.entry.handling = false;
     const now = this.now();
     const run = active.run;
     run.endAt = this.clockDate(now);
@@ -1569,8 +1576,6 @@ export class Scheduler {
     const { fire, run } = active;
     const entry = fire.entry;
     const job = entry.job;
-    // Until the records are written, a retry or catch-up booked here waits for them (`fire()`).
-    entry.finishing = true;
     let event: JobEventType | null = ok ? 'run.succeeded' : 'run.failed';
     if (ok) {
       this.counters.runsSucceeded++;
@@ -1624,12 +1629,7 @@ export class Scheduler {
       error: ok ? undefined : value,
     });
     this.release(entry);
-    entry.finishing = false;
-    const after = entry.after;
-    if (after !== null) {
-      entry.after = null;
-      this.offerAfter(entry, after);
-    }
+    this.followUp(entry, true);
     if (event !== 'run.succeeded' && event !== null) {
       const level = event === 'run.retrying' ? 'warn' : 'error';
       this.options.logger[level](
@@ -1641,7 +1641,20 @@ export class Scheduler {
   }
 
   /**
-   * A fire that fell due while the job's last run was being recorded, now that it is: offered, unless
+   * The job's run is over here (recorded, or it never started): the fire that fell due meanwhile, if
+   * any, is offered when `offer` (the run went through, or another instance ran its fire), or dropped
+   * (the run's fire starts over: it books the job's next fire itself).
+   */
+  private followUp(entry: JobEntry, offer: boolean): void {
+    const after = entry.after;
+    if (after === null) return;
+    entry.after = null;
+    if (offer) this.offerAfter(entry, after);
+  }
+
+  /**
+   * A fire that fell due while the job's last run was being started or recorded, now that it is:
+   * offered, unless
    * the job changed meanwhile. A regular fire that is now late past `misfireThreshold` (the records
    * took that long: the storage was failing) is a missed fire, as after downtime: `'skip'` drops it,
    * `'fire-once'` runs it, `'fire-all'` runs it as the first of a catch-up (the regular fires booked

@@ -216,6 +216,21 @@ describe('Scheduler on a failing storage', () => {
     });
   });
 
+  it("a fire that falls due while the job's last run is still being started follows it, rather than being skipped", async () => {
+    const s = newScheduler();
+    s.registerHandlerFunc('tick', () => {
+      storage.latency = 0; // only the first run's start writes are slow (1.2 s)
+      return 'ok';
+    });
+    const job = await s.addJob({ cron: '* * * * * *', handlerName: 'tick', misfirePolicy: 'skip' });
+    storage.latency = 600;
+    await s.start();
+    await advance(5_500);
+    // The fire at 2 s fell due while the run of 1 s was being started; it ran at about 2.2 s.
+    expect(await firesRan(job)).toStrictEqual([at(1), at(2), at(3), at(4), at(5)]);
+    expect(s.metrics().firesSkipped).toBe(0);
+  });
+
   it('a run insert whose answer was lost is written again under the same id: one row, never left running', async () => {
     const s = newScheduler();
     s.registerHandlerFunc('work', () => 'done');
