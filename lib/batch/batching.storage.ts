@@ -1,6 +1,7 @@
 import { isJobLogger } from '../loggers/is-job-logger.js';
 import type { StorageFaultLog } from '../core/storage-fault-log.js';
 import { formatError } from '../core/run-output.js';
+import { settlesWithin, sleep } from '../core/settles-within.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { JobNotFoundError } from '../errors/job-not-found.error.js';
 import { StorageClosedError } from '../errors/storage-closed.error.js';
@@ -434,33 +435,39 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     await this.inner.ping();
   }
 
-  private async shutdown(): Promise<void> {
-    this.closed = true;
-    this.clearTimer();
-    const deadline = this.now() + this.closeTimeout;
+  /**
+   * Flushes until nothing is held, retrying a failed flush with backoff, for at most `ms`.
+   * Resolves to `'written'`, `'failed'` (the storage kept failing) or `'hung'` (a flush was still
+   * under way at the end: its records may land or not).
+   */
+  async flushWithin(ms: number): Promise<'written' | 'failed' | 'hung'> {
+    const deadline = this.now() + ms;
     let attempts = 0;
-    let timedOut = false;
     for (;;) {
       if (this.flushing !== null) {
         const left = deadline - this.now();
-        if (left <= 0 || !(await settlesWithin(this.flushing, left))) {
-          timedOut = true;
-          break;
-        }
+        if (left <= 0 || !(await settlesWithin(this.flushing, left))) return 'hung';
         continue;
       }
-      if (this.pendingJobs.size + this.pendingRuns.size === 0) break;
+      if (this.pendingJobs.size + this.pendingRuns.size === 0) return 'written';
       if (attempts > 0) {
         // The last attempt failed: back off, within the time left.
         const left = deadline - this.now();
-        if (left <= 0) break;
+        if (left <= 0) return 'failed';
         await sleep(Math.min(this.backoffDelay(), left));
         if (this.flushing !== null) continue;
+        if (this.now() >= deadline) return 'failed';
       }
       attempts++;
       // Awaited (within the deadline) at the top of the loop.
       void this.startFlush();
     }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    this.clearTimer();
+    const timedOut = (await this.flushWithin(this.closeTimeout)) === 'hung';
     const jobs = this.pendingJobs.size + this.flushingJobs.size;
     const runs = this.pendingRuns.size + this.flushingRuns.size;
     if (jobs + runs > 0) {
@@ -814,21 +821,4 @@ function delayOption(option: string, value: unknown, min: number): number {
       `a number of milliseconds from ${min} to ${MAX_TIMER_DELAY}`,
     );
   return value;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Whether `promise` settles within `ms` (the timer is cleared as soon as it does). */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

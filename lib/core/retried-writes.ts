@@ -1,15 +1,21 @@
 import { JobNotFoundError } from '../errors/job-not-found.error.js';
-import { StorageClosedError } from '../errors/storage-closed.error.js';
 import type { JobLogger } from '../interfaces/logger.interface.js';
 import { writeRetryDelay } from './fault-backoff.js';
 import { formatError } from './run-output.js';
+import { sleep } from './settles-within.js';
 import type { StorageFaultLog } from './storage-fault-log.js';
+import { isDefinite } from './write-outcome.js';
+
+/** How a write tried by `RetriedWrites.untilDefinite` ended, after how many tries. */
+export type WriteOutcome<T> =
+  { ok: true; value: T; tries: number } | { ok: false; error: unknown; tries: number };
 
 /**
  * The scheduler's record writes that must land: a failure is retried with backoff (100 ms doubling
- * to 2 s) until the write goes through, and reported to the fault log (once per episode). A write
- * is given up only when its job was removed, the storage was closed, or `deadline` passed (set by
- * `stop()`: shutdownTimeout to write what is left).
+ * to 2 s) and reported to the fault log (once per episode). A write stops only when it goes through,
+ * fails for good (`isDefinite`: its job is gone, its fire recorded by another run, the storage
+ * closed), its caller abandons it, or `deadline` passes (set by `stop()`: shutdownTimeout to write
+ * what is left).
  */
 export class RetriedWrites {
   /** Past this instant (epoch ms), a failing write gives up instead of retrying. */
@@ -21,34 +27,45 @@ export class RetriedWrites {
     private readonly now: () => number,
   ) {}
 
-  /** `write`, retried until it lands; undefined when it was given up. */
+  /** `write`, retried until it lands; undefined when given up (logged, unless its job is gone). */
   async write<T>(what: string, write: () => Promise<T>): Promise<T | undefined> {
-    try {
-      const written = await write();
-      this.faults.succeeded();
-      return written;
-    } catch (err) {
-      return this.retry(err, what, write);
-    }
+    return this.given(what, await this.untilDefinite(what, write));
   }
 
   /**
-   * After `write` failed with `error` (callers on a hot path try it once themselves, with no
-   * closure): retried until it lands; undefined when it was given up.
+   * `write` after its first try failed with `error` (callers on a hot path try it once themselves,
+   * with no closure); as `write` from there.
    */
   async retry<T>(error: unknown, what: string, write: () => Promise<T>): Promise<T | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      if (error instanceof JobNotFoundError) return;
-      if (error instanceof StorageClosedError || this.now() >= this.deadline) {
-        this.logger.error(`Could not record ${what}; giving up: ${formatError(error, 1000)}`);
-        return;
+    return this.given(what, await this.untilDefinite(what, write, undefined, { error }));
+  }
+
+  /**
+   * `write` tried until it lands, fails for good, `abandoned()` says to stop, or the deadline
+   * passes. `failed`: its first try was made already, and failed so.
+   */
+  async untilDefinite<T>(
+    what: string,
+    write: () => Promise<T>,
+    abandoned: () => boolean = never,
+    failed?: { error: unknown },
+  ): Promise<WriteOutcome<T>> {
+    let tries = failed === undefined ? 0 : 1;
+    let error = failed?.error;
+    for (;;) {
+      if (tries > 0) {
+        if (isDefinite(error) || this.now() >= this.deadline || abandoned()) {
+          return { ok: false, error, tries };
+        }
+        this.faults.failed(`the record of ${what}`, error);
+        await sleep(writeRetryDelay(tries));
+        if (abandoned()) return { ok: false, error, tries };
       }
-      this.faults.failed(`the record of ${what}`, error);
-      await new Promise<void>((resolve) => setTimeout(resolve, writeRetryDelay(attempt)));
+      tries++;
       try {
-        const written = await write();
+        const value = await write();
         this.faults.succeeded();
-        return written;
+        return { ok: true, value, tries };
       } catch (err) {
         error = err;
       }
@@ -65,12 +82,22 @@ export class RetriedWrites {
     write: () => Promise<boolean>,
     landed: () => Promise<boolean>,
   ): Promise<boolean | undefined> {
-    let tries = 0;
-    const written = await this.write(what, () => {
-      tries++;
-      return write();
-    });
-    if (written !== false || tries === 1) return written;
-    return this.write(`a read of ${what}`, landed);
+    const outcome = await this.untilDefinite(what, write);
+    if (outcome.ok && !outcome.value && outcome.tries > 1) {
+      return this.write(`a read of ${what}`, landed);
+    }
+    return this.given(what, outcome);
   }
+
+  private given<T>(what: string, outcome: WriteOutcome<T>): T | undefined {
+    if (outcome.ok) return outcome.value;
+    if (!(outcome.error instanceof JobNotFoundError)) {
+      this.logger.error(`Could not record ${what}; giving up: ${formatError(outcome.error, 1000)}`);
+    }
+    return undefined;
+  }
+}
+
+function never(): boolean {
+  return false;
 }

@@ -4,7 +4,6 @@ import { BatchingStorage } from '../batch/batching.storage.js';
 import { CachingStorage } from '../cache/caching.storage.js';
 import { HandlerNotFoundError } from '../errors/handler-not-found.error.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
-import { StorageClosedError } from '../errors/storage-closed.error.js';
 import { StorageUnavailableError } from '../errors/storage-unavailable.error.js';
 import { InvalidArgumentError } from '../errors/invalid-argument.error.js';
 import { JobAlreadyExistsError } from '../errors/job-already-exists.error.js';
@@ -53,12 +52,14 @@ import { MinHeap } from './min-heap.js';
 import { normalizeSchedulerOptions } from './normalize-options.js';
 import { RunContext } from './run-context.js';
 import { formatError, formatOutput } from './run-output.js';
-import { restartDelay, writeRetryDelay } from './fault-backoff.js';
+import { restartDelay } from './fault-backoff.js';
 import { CronScheduleCache } from './schedule/cron-schedule.js';
 import { IntervalSchedule } from './schedule/interval-schedule.js';
 import type { Schedule } from './schedule/schedule.js';
 import { RetriedWrites } from './retried-writes.js';
+import { settlesWithin } from './settles-within.js';
 import { StorageFaultLog } from './storage-fault-log.js';
+import { isJobStoredAs, isRunStoredAs } from './write-outcome.js';
 import { WakeTimer } from './wake-timer.js';
 import { createJobTracer } from '../telemetry/create-job-tracer.js';
 import { JobMetrics } from '../telemetry/job-metrics.js';
@@ -551,22 +552,8 @@ export class Scheduler {
   private async flushBeforeStop(): Promise<void> {
     const batching = this.batching;
     if (batching === undefined) return;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const flushed = batching.flush();
-        const left = this.writes.deadline - this.now();
-        if (left > 0 && (await settlesWithin(flushed, left))) {
-          await flushed;
-          return;
-        }
-      } catch {
-        // Counted by the batch buffer, reported through the fault log.
-      }
-      if (this.now() >= this.writes.deadline) break;
-      await sleep(
-        Math.min(writeRetryDelay(attempt), Math.max(0, this.writes.deadline - this.now())),
-      );
-    }
+    const left = Math.max(0, this.writes.deadline - this.now());
+    if ((await batching.flushWithin(left)) === 'written') return;
     const { pendingJobs, pendingRuns } = batching.metrics();
     this.options.logger.error(
       `Scheduler stopping: ${pendingJobs} job and ${pendingRuns} run record(s) could not be written within shutdownTimeout (${this.options.shutdownTimeout} ms); the storage did not answer.`,
@@ -821,10 +808,7 @@ export class Scheduler {
     const recorded = await this.writes.conditional(
       `the end of run ${run.id} of job "${job.id}"`,
       () => cluster.finishRun(run),
-      async () => {
-        const stored = (await this.storage.getRuns(run.jobId, 20)).find((r) => r.id === run.id);
-        return stored?.status === run.status && stored.endAt?.getTime() === run.endAt?.getTime();
-      },
+      async () => isRunStoredAs(await this.storage.getRuns(run.jobId, 20), run),
     );
     if (recorded === undefined || entry.removed) return true;
     if (!recorded) {
@@ -845,7 +829,7 @@ export class Scheduler {
         const written = await this.writes.conditional(
           `job "${job.id}" after run ${run.id}`,
           () => cluster.writeJobIf(target, { version, claimedBy: active.claim, claim: null }),
-          async () => isStoredAs(await this.storage.getJob(job.id), target),
+          async () => isJobStoredAs(await this.storage.getJob(job.id), target),
         );
         if (written === undefined) return true;
         if (written) {
@@ -1388,33 +1372,40 @@ export class Scheduler {
    * for good, dropped). Resolves to whether the handler may run.
    */
   private async recordStart(active: ActiveRun): Promise<boolean> {
-    const { run, fire } = active;
-    const job = fire.entry.job;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (this.cluster === undefined) {
-          await this.store.createRun(run);
-        } else if (!(await this.cluster.createClaimedRun(run, active.claim))) {
-          this.startFailed(active, new InstanceLostError(job.id, active.claim, 'this instance'));
-          return false;
-        }
-        this.faults.succeeded();
-        return true;
-      } catch (err) {
-        if (active.settled) return false; // aborted by stop() meanwhile
-        // A retry refused as a fire recorded already: the first write landed, unless another run did.
-        if (attempt > 1 && err instanceof RunAlreadyRecordedError && (await this.isStored(run))) {
-          return true;
-        }
-        if (isDefinite(err) || this.now() >= this.writes.deadline) {
-          this.startFailed(active, err);
-          return false;
-        }
-        this.faults.failed(`the start record of run ${run.id} of job "${job.id}"`, err);
-        await sleep(writeRetryDelay(attempt));
-        if (active.settled) return false;
+    let inserted: boolean;
+    try {
+      inserted = await this.insertRun(active);
+      this.faults.succeeded();
+    } catch (error) {
+      const { run, fire } = active;
+      const outcome = await this.writes.untilDefinite(
+        `the start of run ${run.id} of job "${fire.entry.job.id}"`,
+        () => this.insertRun(active),
+        () => active.settled,
+        { error },
+      );
+      if (active.settled) return false; // aborted by stop() meanwhile
+      if (!outcome.ok) {
+        // A retry refused as a fire recorded already: the first try landed, unless another run did.
+        const landed =
+          outcome.error instanceof RunAlreadyRecordedError && (await this.isStored(run));
+        if (!landed) this.startFailed(active, outcome.error);
+        return landed;
       }
+      inserted = outcome.value;
     }
+    if (!inserted) {
+      const job = active.fire.entry.job;
+      this.startFailed(active, new InstanceLostError(job.id, active.claim, 'this instance'));
+    }
+    return inserted;
+  }
+
+  /** One insert of the run's record; false when the claim it needs is no longer this instance's. */
+  private async insertRun(active: ActiveRun): Promise<boolean> {
+    if (this.cluster !== undefined) return this.cluster.createClaimedRun(active.run, active.claim);
+    await this.store.createRun(active.run);
+    return true;
   }
 
   /** Whether the run is stored (read back, retried, after a write whose answer was lost). */
@@ -1654,8 +1645,7 @@ export class Scheduler {
 
   /**
    * A fire that fell due while the job's last run was being started or recorded, now that it is:
-   * offered, unless
-   * the job changed meanwhile. A regular fire that is now late past `misfireThreshold` (the records
+   * offered, unless the job changed meanwhile. A regular fire that is now late past `misfireThreshold` (the records
    * took that long: the storage was failing) is a missed fire, as after downtime: `'skip'` drops it,
    * `'fire-once'` runs it, `'fire-all'` runs it as the first of a catch-up (the regular fires booked
    * meanwhile give way to it, and come back when the catch-up ends).
@@ -1772,44 +1762,6 @@ export class Scheduler {
 
 /** Tries of a change to a job that other instances keep changing at the same moment. */
 const CONFLICT_TRIES = 5;
-
-/** Whether `stored` is the job as `written` (its version and last update), a write read back. */
-function isStoredAs(stored: Job | null, written: Job): boolean {
-  return (
-    stored !== null &&
-    stored.version === written.version &&
-    stored.updatedAt.getTime() === written.updatedAt.getTime()
-  );
-}
-
-/** Errors a storage gives for good: the same write again cannot get another answer. */
-function isDefinite(err: unknown): boolean {
-  return (
-    err instanceof JobNotFoundError ||
-    err instanceof RunAlreadyRecordedError ||
-    err instanceof StorageClosedError ||
-    err instanceof InvalidArgumentError
-  );
-}
-
-/** Whether `promise` settles (either way) within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
-  const settled = promise.then(
-    () => true,
-    () => true,
-  );
-  try {
-    return await Promise.race([settled, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (

@@ -729,6 +729,30 @@ describe('BatchingStorage', () => {
       );
     });
 
+    it('flushWithin(ms): retries without closing, and says whether all was written, failed or hung', async () => {
+      vi.spyOn(Math, 'random').mockReturnValue(1);
+      const { inner, storage } = make({ batchSize: 100, retryBaseDelay: 100 });
+      const [job] = await addJobs(storage, 1);
+      await storage.updateJob({ ...job, version: 1 });
+      inner.failure = new Error('down');
+      // Attempts at 0, 100, 300 and 700 ms; none at 950 ms (the interval flush comes at 1 s).
+      const failed = storage.flushWithin(950);
+      await vi.advanceTimersByTimeAsync(950);
+      await expect(failed).resolves.toBe('failed');
+      inner.failure = null;
+      const written = storage.flushWithin(1_000);
+      await vi.advanceTimersByTimeAsync(200);
+      await expect(written).resolves.toBe('written');
+      expect(storage.metrics()).toMatchObject({ pendingJobs: 0, flushedJobs: 1 });
+      await storage.updateJob({ ...job, version: 2 });
+      const release = inner.hold();
+      const hung = storage.flushWithin(500);
+      await vi.advanceTimersByTimeAsync(500);
+      await expect(hung).resolves.toBe('hung');
+      release();
+      await expect(storage.updateJob({ ...job, version: 3 })).resolves.toBeUndefined(); // still open
+    });
+
     it('survives a logger that throws', async () => {
       const { inner, storage, logger } = make({ batchSize: 1 });
       logger.warn.mockImplementation(() => {

@@ -78,6 +78,20 @@ describe('Scheduler on a failing storage', () => {
     return scheduler;
   }
 
+  /** A started scheduler with a job every second of `policy` (`maxMisfires` 3) running `handler`. */
+  async function everySecond(policy: MisfirePolicy, handler: () => string = () => 'ok') {
+    const s = newScheduler();
+    s.registerHandlerFunc('tick', handler);
+    const job = await s.addJob({
+      cron: '* * * * * *',
+      handlerName: 'tick',
+      misfirePolicy: policy,
+      maxMisfires: 3,
+    });
+    await s.start();
+    return job;
+  }
+
   /** The instants of the fires that ran, per job, from the runs stored. */
   async function firesRan(job: Job): Promise<number[]> {
     const runs = await storage.getRuns(job.id, 1_000);
@@ -106,15 +120,7 @@ describe('Scheduler on a failing storage', () => {
 
   describe('down for 10 s: each job does what its misfire policy says with the missed fires', () => {
     async function outage(policy: MisfirePolicy) {
-      const s = newScheduler();
-      s.registerHandlerFunc('tick', () => 'ok');
-      const job = await s.addJob({
-        cron: '* * * * * *',
-        handlerName: 'tick',
-        misfirePolicy: policy,
-        maxMisfires: 3,
-      });
-      await s.start();
+      const job = await everySecond(policy);
       await advance(1_500);
       storage.down = true; // from 1.5 s to 11.5 s
       await advance(10_000);
@@ -174,21 +180,13 @@ describe('Scheduler on a failing storage', () => {
 
   describe("while a run's records cannot be written for 5 s, the job's fires due meanwhile are judged by its misfire policy", () => {
     async function slowEnd(policy: MisfirePolicy) {
-      const s = newScheduler();
       let first = true;
-      s.registerHandlerFunc('tick', () => {
+      const job = await everySecond(policy, () => {
         // The storage goes away as the first run ends: its records wait until 6.5 s.
         if (first) storage.down = true;
         first = false;
         return 'ok';
       });
-      const job = await s.addJob({
-        cron: '* * * * * *',
-        handlerName: 'tick',
-        misfirePolicy: policy,
-        maxMisfires: 3,
-      });
-      await s.start();
       await advance(1_500);
       await advance(5_000);
       storage.down = false;
