@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 const CHAOS = 'test/integration/faults/chaos.*.spec.ts';
 const RESTART = 'test/integration/faults/server-restart.*.spec.ts';
+/** The consumer apps' own files (one holds a Jest test), run by test/package/consumer-apps.spec.ts. */
+const APPS = 'test/package/apps/**';
 
 /**
  * Three phases, one after the other: every suite; then the database fault suites (PostgreSQL and
@@ -22,7 +24,7 @@ export default defineConfig({
         test: {
           name: 'suites',
           include: ['test/**/*.spec.ts'],
-          exclude: [CHAOS, RESTART],
+          exclude: [CHAOS, RESTART, APPS],
           sequence: { groupOrder: 0 },
         },
       },

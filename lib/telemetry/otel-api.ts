@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as OpenTelemetryApi from '@opentelemetry/api';
+import { packageRequire } from './package-require.cjs';
 
 /** The `@opentelemetry/api` module. */
 export type OtelApi = typeof OpenTelemetryApi;
@@ -12,11 +13,12 @@ export const INSTRUMENTATION_NAME = 'nestjs-job-scheduler';
  * nothing in the scheduler imports it statically). Loaded with `require`: its Node entry point is the
  * same CommonJS file for `import` and `require`, so this is the very module the application imports
  * and registers its SDK through. Any other failure to load it is thrown. `from`: where to resolve
- * it from (this file by default).
+ * it from (where this package is installed by default).
  */
-export function loadOpenTelemetryApi(from: string | URL = import.meta.url): OtelApi | null {
+export function loadOpenTelemetryApi(from?: string | URL): OtelApi | null {
   try {
-    return createRequire(from)('@opentelemetry/api') as OtelApi;
+    const load = from === undefined ? packageRequire : createRequire(from);
+    return load('@opentelemetry/api') as OtelApi;
   } catch (err) {
     if (isModuleNotFound(err)) return null;
     throw err;
@@ -26,7 +28,7 @@ export function loadOpenTelemetryApi(from: string | URL = import.meta.url): Otel
 /** This package's version (the instrumentation scope version), or undefined if it cannot be read. */
 export function instrumentationVersion(): string | undefined {
   try {
-    const pkg = createRequire(import.meta.url)(`${INSTRUMENTATION_NAME}/package.json`) as {
+    const pkg = packageRequire(`${INSTRUMENTATION_NAME}/package.json`) as {
       version?: unknown;
     };
     return typeof pkg.version === 'string' ? pkg.version : undefined;

@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { JobModule } from 'nestjs-job-scheduler';
+import { JobSchedulerHealthIndicator } from 'nestjs-job-scheduler/terminus';
+import { TypeOrmStorage } from 'nestjs-job-scheduler/typeorm';
+import { DataSource } from 'typeorm';
+import { HealthController } from './health.controller';
+import { GreetingService, TickHandler } from './jobs';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRoot({
+      type: 'better-sqlite3',
+      database: process.env.DATABASE_FILE ?? ':memory:',
+    }),
+    JobModule.forRootAsync({
+      inject: [DataSource],
+      useFactory: (dataSource: DataSource) => ({
+        storage: new TypeOrmStorage(dataSource, { tablePrefix: process.env.TABLE_PREFIX }),
+      }),
+    }),
+    TerminusModule,
+  ],
+  controllers: [HealthController],
+  providers: [TickHandler, GreetingService, JobSchedulerHealthIndicator],
+})
+export class AppModule {}

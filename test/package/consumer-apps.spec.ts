@@ -1,0 +1,123 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DATABASES, uniqueTablePrefix, urlOf } from '../utils/databases.js';
+import {
+  installApp,
+  installedVersion,
+  mustRun,
+  packPackage,
+  removePacked,
+  runApp,
+  type PackedPackage,
+} from './consumer-app.js';
+
+/**
+ * The package as users get it: `npm pack`, then a plain `npm install` of the tarball into two
+ * fresh apps (test/package/apps), each type-checked, built and booted: a Nest 12 ES-module app on
+ * PostgreSQL, and a Nest 11 CommonJS app set up as the Nest 11 starter is, on SQLite, which also
+ * runs its own Jest test. Installing takes a minute or two (better-sqlite3 compiles from source).
+ */
+const NEST12_ESM = 'nest12-esm';
+const NEST11_CJS = 'nest11-cjs';
+
+describe('the packed package, installed into fresh apps', () => {
+  let packed: PackedPackage | undefined;
+  const apps = new Map<string, string>();
+
+  beforeAll(async () => {
+    packed = await packPackage();
+    const [esm, cjs] = await Promise.all([
+      installApp(packed, NEST12_ESM),
+      installApp(packed, NEST11_CJS),
+    ]);
+    apps.set(NEST12_ESM, esm).set(NEST11_CJS, cjs);
+  }, 900_000);
+
+  afterAll(() => removePacked(packed));
+
+  const app = (name: string): string => {
+    const dir = apps.get(name);
+    if (!dir) throw new Error(`${name} was not installed`);
+    return dir;
+  };
+
+  it('holds only what a user needs: both builds with their types, the readme and licence', () => {
+    const files = packed!.files;
+    const stray = files.filter(
+      (file) =>
+        !/^(package\.json|README\.md|LICENSE|dist\/(esm|cjs)\/.+\.(js|d\.ts|cjs|d\.cts))$/.test(
+          file,
+        ) && file !== 'dist/cjs/package.json',
+    );
+    expect(stray).toEqual([]);
+    for (const entry of ['index', 'storage/typeorm/index', 'health/index']) {
+      for (const build of ['esm', 'cjs']) {
+        expect(files).toContain(`dist/${build}/${entry}.js`);
+        expect(files).toContain(`dist/${build}/${entry}.d.ts`);
+      }
+    }
+    expect(files).toContain('dist/cjs/package.json');
+    expect(files).toContain('LICENSE');
+  });
+
+  describe('Nest 12, ES modules, TypeScript 6 (module nodenext), PostgreSQL', () => {
+    const prefix = uniqueTablePrefix();
+
+    afterAll(async () => {
+      const client = new pg.Client({ connectionString: urlOf(TEST_DATABASES.postgres) });
+      client.on('error', () => undefined);
+      await client.connect();
+      try {
+        for (const table of ['job_runs', 'jobs', 'job_leases']) {
+          await client.query(`DROP TABLE IF EXISTS "${prefix}${table}"`);
+        }
+      } finally {
+        await client.end();
+      }
+    });
+
+    it('installs with Nest 12 and TypeORM 1', () => {
+      expect(installedVersion(app(NEST12_ESM), '@nestjs/core')).toMatch(/^12\./);
+      expect(installedVersion(app(NEST12_ESM), 'typeorm')).toMatch(/^1\./);
+    });
+
+    it('type-checks (with the libraries too) and builds', async () => {
+      await mustRun('npm', ['run', 'build'], app(NEST12_ESM), 120_000);
+    }, 150_000);
+
+    it('runs a declared cron job and an added job, answers /health, and exits cleanly', async () => {
+      const seen = await runApp(app(NEST12_ESM), {
+        DATABASE_URL: urlOf(TEST_DATABASES.postgres),
+        TABLE_PREFIX: prefix,
+      });
+      expect(seen).toMatchObject({ greeted: 'hello consumer', health: 'ok', oneCopy: true });
+      expect(seen.ticked).toMatch(/^tick due at /);
+      expect(seen.loadedFrom).toMatch(/\/dist\/esm\/index\.js$/);
+    }, 90_000);
+  });
+
+  describe('Nest 11, CommonJS, the Nest 11 starter setup (TypeScript 5.9), SQLite', () => {
+    it('installs with Nest 11, TypeORM 0.3 and TypeScript 5.9', () => {
+      expect(installedVersion(app(NEST11_CJS), '@nestjs/core')).toMatch(/^11\./);
+      expect(installedVersion(app(NEST11_CJS), 'typeorm')).toMatch(/^0\.3\./);
+      expect(installedVersion(app(NEST11_CJS), 'typescript')).toMatch(/^5\.9\./);
+    });
+
+    it('type-checks and builds to CommonJS', async () => {
+      await mustRun('npm', ['run', 'build'], app(NEST11_CJS), 120_000);
+    }, 150_000);
+
+    it('runs a declared cron job and an added job, answers /health, and exits cleanly', async () => {
+      const seen = await runApp(app(NEST11_CJS), { DATABASE_FILE: ':memory:' });
+      expect(seen).toMatchObject({ greeted: 'hello consumer', health: 'ok', oneCopy: true });
+      expect(seen.ticked).toMatch(/^tick due at /);
+      // Node 20.19+ requires the ES build (the `module-sync` condition): one copy for require and import.
+      expect(seen.loadedFrom).toMatch(/\/dist\/esm\/index\.js$/);
+    }, 90_000);
+
+    it("passes its own Jest test (Jest 30 + ts-jest, the starter's jest block)", async () => {
+      const { stdout, stderr } = await mustRun('npm', ['test'], app(NEST11_CJS), 180_000);
+      expect(`${stdout}${stderr}`).toMatch(/Tests:\s+2 passed, 2 total/);
+    }, 200_000);
+  });
+});
