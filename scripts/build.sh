@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the package's two copies from lib/: dist/esm (for `import`, and for `require` on Node
 # through the `module-sync` condition) and dist/cjs (for `require` where ES modules cannot be
-# required, such as Jest on Node 20 and 22). Both compile in parallel; plain .cjs sources are copied.
+# required, such as Jest on Node 20 and 22). Both compile in parallel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf dist
@@ -11,7 +11,4 @@ npx tsc -p tsconfig.build.cjs.json &
 cjs=$!
 wait "$esm"
 wait "$cjs"
-for out in dist/esm dist/cjs; do
-  cp lib/telemetry/package-require.cjs lib/telemetry/package-require.d.cts "$out/telemetry/"
-done
 echo '{ "type": "commonjs" }' > dist/cjs/package.json

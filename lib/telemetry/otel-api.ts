@@ -25,16 +25,23 @@ export function loadOpenTelemetryApi(from?: string | URL): OtelApi | null {
   }
 }
 
-/** This package's version (the instrumentation scope version), or undefined if it cannot be read. */
+/**
+ * This package's version (the instrumentation scope version), or undefined if it cannot be read.
+ * Read from its package.json by path, two levels up in lib/ and three in dist/esm or dist/cjs: a
+ * self-reference by name is not seen from dist/cjs, which has a package.json of its own.
+ */
 export function instrumentationVersion(): string | undefined {
-  try {
-    const pkg = packageRequire(`${INSTRUMENTATION_NAME}/package.json`) as {
-      version?: unknown;
-    };
-    return typeof pkg.version === 'string' ? pkg.version : undefined;
-  } catch {
-    return undefined;
+  for (const path of ['../../../package.json', '../../package.json']) {
+    try {
+      const pkg = packageRequire(path) as { name?: unknown; version?: unknown };
+      if (pkg.name === INSTRUMENTATION_NAME) {
+        return typeof pkg.version === 'string' ? pkg.version : undefined;
+      }
+    } catch {
+      // not at this depth
+    }
   }
+  return undefined;
 }
 
 function isModuleNotFound(err: unknown): boolean {

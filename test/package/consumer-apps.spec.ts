@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASES, uniqueTablePrefix, urlOf } from '../utils/databases.js';
@@ -114,6 +115,23 @@ describe('the packed package, installed into fresh apps', () => {
       // Node 20.19+ requires the ES build (the `module-sync` condition): one copy for require and import.
       expect(seen.loadedFrom).toMatch(/\/dist\/esm\/index\.js$/);
     }, 90_000);
+
+    it('reports its version from both builds (the instrumentation scope of spans and metrics)', async () => {
+      const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+      for (const build of ['esm', 'cjs']) {
+        const file = `./node_modules/nestjs-job-scheduler/dist/${build}/telemetry/otel-api.js`;
+        const { stdout } = await mustRun(
+          'node',
+          [
+            '-e',
+            `import(${JSON.stringify(file)}).then((m) => console.log(m.instrumentationVersion()))`,
+          ],
+          app(NEST11_CJS),
+          30_000,
+        );
+        expect(`${build}: ${stdout.trim()}`).toBe(`${build}: ${version}`);
+      }
+    });
 
     it("passes its own Jest test (Jest 30 + ts-jest, the starter's jest block)", async () => {
       const { stdout, stderr } = await mustRun('npm', ['test'], app(NEST11_CJS), 180_000);
