@@ -10,7 +10,7 @@
  */
 import { exec } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { ChaosApp } from '../../utils/chaos/chaos-app.js';
 import { halfSecond } from '../../utils/chaos/faults.js';
@@ -29,6 +29,27 @@ function restartCommand(database: TestDatabase): string {
   const kind = database.kind === 'postgres' ? 'postgres' : 'mariadb';
   const variable = kind === 'postgres' ? 'TEST_POSTGRES_RESTART' : 'TEST_MARIADB_RESTART';
   return process.env[variable] ?? `bash scripts/restart-database.sh ${kind}`;
+}
+
+/**
+ * When the server last started, in ms since the epoch (MariaDB: to the second, from its uptime).
+ * Asked again until it answers: the admin connection may be one the restart has just ended.
+ */
+async function serverStartedAt(admin: DataSource, database: TestDatabase): Promise<number> {
+  const sql =
+    database.kind === 'postgres'
+      ? 'SELECT pg_postmaster_start_time() AS at'
+      : "SELECT UNIX_TIMESTAMP() - VARIABLE_VALUE AS at FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'";
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [row] = (await admin.query(sql)) as { at: Date | string | number }[];
+      const at = row!.at;
+      return at instanceof Date ? at.getTime() : Number(at) * 1000;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await halfSecond();
+    }
+  }
 }
 
 export async function describeServerRestart(database: TestDatabase): Promise<void> {
@@ -62,6 +83,7 @@ export async function describeServerRestart(database: TestDatabase): Promise<voi
           apps.push(await ChaosApp.open({ database, admin, instances, jobs: { count: 20 } }));
         }
         const command = restartCommand(database);
+        const startedBefore = await serverStartedAt(admin, database);
         const results = await runScenario(database, 'server restart', apps, async () => {
           await halfSecond();
           const from = Date.now();
@@ -74,11 +96,14 @@ export async function describeServerRestart(database: TestDatabase): Promise<voi
           }
           return { injected: 1, from, to: Date.now() };
         });
+        // The server did restart. An app need not have had a call fail: a quick restart can fall
+        // between two fires, and sessions ended while idle are replaced without an error.
+        expect(await serverStartedAt(admin, database)).toBeGreaterThan(startedBefore);
         for (const { app, figures, done, window } of results) {
           console.log(
             `  ${database.label} was down or restarting for ${done.to - done.from} ms (${app.label})`,
           );
-          await expectInvariants(app, figures, done, window, { min: 1, max: 1 });
+          await expectInvariants(app, figures, done, window, { min: 0, max: 1 });
         }
       }, 90_000);
     },
