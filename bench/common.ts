@@ -21,6 +21,38 @@ export function intArg(name: string, fallback: number): number {
   return value;
 }
 
+/** A named string argument `--name=value` that must be one of `allowed`; the first by default. */
+export function choiceArg<T extends string>(name: string, allowed: readonly T[]): T {
+  const prefix = `--${name}=`;
+  const value = process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+  if (value === undefined) return allowed[0] as T;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new Error(`--${name} must be one of ${allowed.join(', ')}, got ${value}`);
+  }
+  return value as T;
+}
+
+/**
+ * Runs `cleanup` (once) when the process is interrupted (SIGINT, SIGTERM, e.g. Ctrl-C on
+ * `npm run bench`), then exits: what a scenario made on a shared server is removed even then.
+ * Its `finally` blocks do the same on an ordinary end or an error. Returns what unregisters it.
+ */
+export function cleanUpOnInterrupt(cleanup: () => Promise<void>): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`${signal}: cleaning up before exit\n`);
+    cleanup().then(
+      () => process.exit(130),
+      () => process.exit(130),
+    );
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
 /** heapUsed (bytes) after full collections; needs `--expose-gc`. */
 export function settledHeap(): number {
   const gc = globalThis.gc;

@@ -13,7 +13,7 @@
  * Unreachable server: reports `{ skipped: true, reason }`. Tables get a unique prefix and are dropped.
  */
 import { randomUUID } from 'node:crypto';
-import type { DataSource, Logger, QueryRunner } from 'typeorm';
+import type { DataSource, DataSourceOptions, Logger, QueryRunner } from 'typeorm';
 import type { BatchingStorage } from '../lib/batch/batching.storage.js';
 import { Scheduler } from '../lib/core/scheduler.js';
 import { NopLogger } from '../lib/loggers/nop-logger.js';
@@ -26,7 +26,7 @@ import {
   connectPostgresOrSkip,
   dropStorageTables,
   dropTables,
-  postgresCpuMs,
+  postgresCpuFor,
 } from './postgres.js';
 
 const jobs = intArg('jobs', 20_000);
@@ -199,8 +199,8 @@ async function bound(admin: DataSource): Promise<Record<string, unknown>> {
         }
       }
       const [settings] = (await admin.query(
-        `SELECT current_setting('synchronous_commit') AS sc, current_setting('fsync') AS fsync, current_setting('wal_sync_method') AS wsm`,
-      )) as { sc: string; fsync: string; wsm: string }[];
+        `SELECT current_setting('server_version') AS sv, current_setting('synchronous_commit') AS sc, current_setting('fsync') AS fsync, current_setting('wal_sync_method') AS wsm`,
+      )) as { sv: string; sc: string; fsync: string; wsm: string }[];
       return {
         commitsPerSec: best.commits,
         commitsPerSecRaw: best.commitsRaw,
@@ -210,7 +210,7 @@ async function bound(admin: DataSource): Promise<Record<string, unknown>> {
         selectsPerSec: best.selects,
         selectsPerSecRaw: best.selectsRaw,
         selectsPerSecFreshRunner: best.selectsFreshRunner,
-        settings: `synchronous_commit=${settings?.sc}, fsync=${settings?.fsync}, wal_sync_method=${settings?.wsm}`,
+        settings: `PostgreSQL ${settings?.sv}, synchronous_commit=${settings?.sc}, fsync=${settings?.fsync}, wal_sync_method=${settings?.wsm}`,
       };
     } finally {
       client.release();
@@ -225,7 +225,12 @@ async function bound(admin: DataSource): Promise<Record<string, unknown>> {
 async function drain(admin: DataSource, batched: boolean): Promise<Record<string, unknown>> {
   const p = benchPrefix();
   const counter = new StatementCounter(`${p}job_runs`, `${p}jobs`);
-  const dataSource = await connectPostgres({ logger: counter, maxQueryExecutionTime: 0.5 });
+  const applicationName = `${p}scheduler`;
+  const dataSource = await connectPostgres({
+    logger: counter,
+    maxQueryExecutionTime: 0.5,
+    applicationName,
+  } as Partial<DataSourceOptions>);
   const storage = new TypeOrmStorage(dataSource, { tablePrefix: p });
   try {
     await storage.initialize();
@@ -260,7 +265,7 @@ async function drain(admin: DataSource, batched: boolean): Promise<Record<string
     };
 
     const cpu0 = process.cpuUsage();
-    const pg0 = postgresCpuMs() / 1000;
+    const pgCpuWindow = await postgresCpuFor(admin, applicationName);
     counter.counting = true;
     const start = performance.now();
     await scheduler.start();
@@ -282,7 +287,7 @@ async function drain(admin: DataSource, batched: boolean): Promise<Record<string
     }
     counter.counting = false;
     const cpu = process.cpuUsage(cpu0);
-    const pgCpu = postgresCpuMs() / 1000 - pg0;
+    const pgCpu = (await pgCpuWindow()) / 1000;
     const batchMetrics = (
       scheduler as unknown as { batching?: BatchingStorage }
     ).batching?.metrics();

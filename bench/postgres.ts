@@ -3,10 +3,12 @@
  * down), table names and their removal, and CPU read from Linux's /proc.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { TypeOrmStorage } from '../lib/storage/typeorm/typeorm.storage.js';
 import { report } from './common.js';
+import { isLocalUrl, localServerCpuMs, processCpuMs } from './server-cpu.js';
+
+export { processCpuMs } from './server-cpu.js';
 
 /** The server the benchmarks use: `TEST_POSTGRES_URL`, or the local one. */
 export const POSTGRES_URL =
@@ -53,30 +55,43 @@ export function dropStorageTables(admin: DataSource, storage: TypeOrmStorage): P
   return dropTables(admin, [storage.runTableName, storage.jobTableName, storage.leaseTableName]);
 }
 
-/** CPU ms used so far by a process (utime + stime), or NaN. */
-export function processCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ 100
-  } catch {
-    return NaN;
-  }
+/**
+ * Starts measuring the CPU the local PostgreSQL server spends for one client: the backends of the
+ * connections named `applicationName` (their `application_name`), and the server's own background
+ * processes (WAL writer, checkpointer, ...: shared with other clients, but they work for this one
+ * too). Other clients' backends are left out, so other work on the server (a test suite, the
+ * benchmark's own progress polls) does not count, and a backend that exits cannot take CPU off the
+ * sum. Resolves to what ends the window and gives its CPU ms (NaN when the server is not local).
+ */
+export async function postgresCpuFor(
+  admin: DataSource,
+  applicationName: string,
+): Promise<() => Promise<number>> {
+  if (!isLocalUrl(POSTGRES_URL)) return async () => NaN;
+  const pids = async (): Promise<number[]> =>
+    (
+      (await admin.query(
+        `SELECT pid FROM pg_stat_activity WHERE application_name = $1 OR backend_type <> 'client backend'`,
+        [applicationName],
+      )) as { pid: number }[]
+    ).map((r) => Number(r.pid));
+  const before = new Map<number, number>();
+  for (const pid of await pids()) before.set(pid, processCpuMs(pid));
+  return async () => {
+    let total = 0;
+    for (const pid of new Set([...before.keys(), ...(await pids())])) {
+      const now = processCpuMs(pid);
+      // Started inside the window: all of its CPU is; gone by its end: its CPU is lost.
+      if (Number.isFinite(now)) total += now - (before.get(pid) ?? 0);
+    }
+    return total;
+  };
 }
 
-/** CPU ms used so far by the local PostgreSQL server's processes, or NaN when it is not local. */
+/**
+ * CPU ms used so far by all of the local PostgreSQL server's processes, or NaN when it is not
+ * local. Counts other clients' work too, and drops as their backends exit: see `postgresCpuFor`.
+ */
 export function postgresCpuMs(): number {
-  if (!/@(127\.0\.0\.1|localhost)[:/]/.test(POSTGRES_URL)) return NaN;
-  let total = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    let name: string;
-    try {
-      name = readFileSync(`/proc/${pid}/comm`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (name.startsWith('postgres')) total += processCpuMs(Number(pid)) || 0;
-  }
-  return total;
+  return isLocalUrl(POSTGRES_URL) ? localServerCpuMs('postgres') : NaN;
 }
