@@ -1,6 +1,6 @@
 import { isJobLogger } from '../loggers/is-job-logger.js';
 import type { StorageFaultLog } from '../core/storage-fault-log.js';
-import { formatError } from '../core/run-output.js';
+import { errorForLog } from '../core/run-output.js';
 import { settlesWithin, sleep } from '../core/settles-within.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { JobNotFoundError } from '../errors/job-not-found.error.js';
@@ -473,7 +473,7 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     if (jobs + runs > 0) {
       this.report(
         'error',
-        `${NAME}: closed with ${jobs + runs} unwritten records (${jobs} jobs, ${runs} runs)${timedOut ? ' possibly' : ''} lost: the storage kept failing for ${this.closeTimeout} ms (last error: ${formatError(this.lastError, 1000)}).`,
+        `${NAME}: closed with ${jobs + runs} unwritten records (${jobs} jobs, ${runs} runs)${timedOut ? ' possibly' : ''} lost: the storage kept failing for ${this.closeTimeout} ms (last error: ${errorForLog(this.lastError)}).`,
       );
     }
     this.pendingJobs = new Map();
@@ -719,7 +719,7 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
       const retry = this.closed ? 'retrying while closing' : `retrying in ${delay} ms`;
       this.report(
         level,
-        `${NAME}: could not write ${this.pendingJobs.size} job and ${this.pendingRuns.size} run records (attempt ${failures}): ${formatError(this.lastError, 1000)}; they are kept, ${retry}.`,
+        `${NAME}: could not write ${this.pendingJobs.size} job and ${this.pendingRuns.size} run records (attempt ${failures}): ${errorForLog(this.lastError)}; they are kept, ${retry}.`,
       );
     }
     if (this.closed) return;

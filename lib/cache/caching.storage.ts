@@ -1,7 +1,7 @@
 import { isJobLogger } from '../loggers/is-job-logger.js';
 import { LRUCache } from 'lru-cache';
 import { copyJob } from '../storage/record-copy.js';
-import { formatError } from '../core/run-output.js';
+import { errorForLog } from '../core/run-output.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { StorageClosedError } from '../errors/storage-closed.error.js';
 import type { Job, JobStatus } from '../interfaces/job.interface.js';
@@ -397,7 +397,7 @@ export class CachingStorage extends JobStorage {
       this.cache.purgeStale();
     } catch (err) {
       try {
-        this.logger.error(`${NAME}: sweeping expired jobs failed: ${formatError(err, 1000)}`);
+        this.logger.error(`${NAME}: sweeping expired jobs failed: ${errorForLog(err)}`);
       } catch {
         // The logger is where errors go: nothing more to do.
       }

@@ -1,7 +1,7 @@
 import type { JobLogger } from '../interfaces/logger.interface.js';
 import type { NormalizedHistoryRetention } from '../interfaces/scheduler-options.interface.js';
 import type { PrunableStorage } from '../storage/job-storage.js';
-import { formatError } from './run-output.js';
+import { errorForLog } from './run-output.js';
 import type { StorageFaultLog } from './storage-fault-log.js';
 
 /** Most batches one pass deletes before it lets the next pass go on (keeps a pass bounded). */
@@ -66,7 +66,7 @@ export class HistoryPruner {
         this.faults.failed('pruning run history (tried again at the next interval)', err);
       } else {
         this.logger.warn(
-          `Pruning run history failed (it will be tried again): ${formatError(err, 1000)}`,
+          `Pruning run history failed (it will be tried again): ${errorForLog(err)}`,
         );
       }
     }

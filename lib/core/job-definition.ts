@@ -5,6 +5,7 @@ import type { CronScheduleCache } from './schedule/cron-schedule.js';
 import type { Schedule } from './schedule/schedule.js';
 import { IntervalSchedule } from './schedule/interval-schedule.js';
 import { deepFreeze } from './deep-freeze.js';
+import { DEFINITION_FIELDS } from './job-fields.js';
 
 /** The most characters a job id may have (the storages' key width). */
 export const MAX_JOB_ID_LENGTH = 64;
@@ -13,21 +14,8 @@ export const MAX_NAME_LENGTH = 255;
 
 const JOB_TYPES: readonly JobType[] = ['cron', 'once', 'interval'];
 const MISFIRE_POLICIES: readonly MisfirePolicy[] = ['fire-once', 'skip', 'fire-all'];
-const DEFINITION_KEYS = new Set([
-  'id',
-  'name',
-  'description',
-  'type',
-  'cron',
-  'interval',
-  'timezone',
-  'runAt',
-  'handlerName',
-  'payload',
-  'maxRetry',
-  'misfirePolicy',
-  'maxMisfires',
-]);
+/** The keys a definition may have: its id and the fields it sets on the job. */
+const DEFINITION_KEYS: ReadonlySet<string> = new Set(['id', ...DEFINITION_FIELDS]);
 
 /** A definition checked field by field, with its schedule compiled. */
 export interface ValidatedDefinition {

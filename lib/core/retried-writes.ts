@@ -1,7 +1,7 @@
 import { JobNotFoundError } from '../errors/job-not-found.error.js';
 import type { JobLogger } from '../interfaces/logger.interface.js';
 import { writeRetryDelay } from './fault-backoff.js';
-import { formatError } from './run-output.js';
+import { errorForLog } from './run-output.js';
 import { sleep } from './settles-within.js';
 import type { StorageFaultLog } from './storage-fault-log.js';
 import { isDefinite } from './write-outcome.js';
@@ -92,7 +92,7 @@ export class RetriedWrites {
   private given<T>(what: string, outcome: WriteOutcome<T>): T | undefined {
     if (outcome.ok) return outcome.value;
     if (!(outcome.error instanceof JobNotFoundError)) {
-      this.logger.error(`Could not record ${what}; giving up: ${formatError(outcome.error, 1000)}`);
+      this.logger.error(`Could not record ${what}; giving up: ${errorForLog(outcome.error)}`);
     }
     return undefined;
   }

@@ -36,6 +36,14 @@ export function formatError(error: unknown, maxBytes: number): string {
   return bound(text, maxBytes);
 }
 
+/** How much of an error a log line shows. */
+export const LOG_ERROR_BYTES = 1000;
+
+/** An error as a log line shows it: `formatError`, bounded to `LOG_ERROR_BYTES`. */
+export function errorForLog(error: unknown): string {
+  return formatError(error, LOG_ERROR_BYTES);
+}
+
 function describeError(error: Error): string {
   let name: string;
   let message: string;

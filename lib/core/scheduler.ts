@@ -1,5 +1,5 @@
 import type { SpanContext } from '@opentelemetry/api';
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { BatchingStorage } from '../batch/batching.storage.js';
 import { CachingStorage } from '../cache/caching.storage.js';
 import { HandlerNotFoundError } from '../errors/handler-not-found.error.js';
@@ -18,7 +18,7 @@ import { SchedulerNotStartedError } from '../errors/scheduler-not-started.error.
 import type { Handler, HandlerFunc } from '../interfaces/handler.interface.js';
 import type { Job, JobDefinition } from '../interfaces/job.interface.js';
 import type { JobEvent, JobEventType } from '../interfaces/job-event.interface.js';
-import type { SchedulerCounters, SchedulerMetrics } from '../interfaces/metrics.interface.js';
+import type { SchedulerMetrics } from '../interfaces/metrics.interface.js';
 import type { SchedulerHealth } from '../interfaces/scheduler-health.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
 import type {
@@ -39,6 +39,7 @@ import { HistoryPruner } from './history-pruner.js';
 import { IdGenerator } from './ids.js';
 import { applyLostRun, type BookedFire } from './lost-run.js';
 import { firstFire, newJob, validateJobDefinition } from './job-definition.js';
+import { assignDefinition, sameDefinition } from './job-fields.js';
 import {
   fireBefore,
   fireBeforeWithinSecond,
@@ -47,17 +48,18 @@ import {
   type JobEntry,
   type UnsureClaim,
 } from './job-entry.js';
-import { copyJob, copyRun } from '../storage/record-copy.js';
+import { copyJob } from '../storage/record-copy.js';
 import { MinHeap } from './min-heap.js';
 import { normalizeSchedulerOptions } from './normalize-options.js';
 import { RunContext } from './run-context.js';
-import { formatError, formatOutput } from './run-output.js';
+import { errorForLog, formatError, formatOutput } from './run-output.js';
 import { restartDelay } from './fault-backoff.js';
 import { CronScheduleCache } from './schedule/cron-schedule.js';
 import { IntervalSchedule } from './schedule/interval-schedule.js';
 import type { Schedule } from './schedule/schedule.js';
 import { RetriedWrites } from './retried-writes.js';
 import { settlesWithin } from './settles-within.js';
+import { SchedulerSignals } from './scheduler-signals.js';
 import { StorageFaultLog } from './storage-fault-log.js';
 import { isJobStoredAs, isRunStoredAs } from './write-outcome.js';
 import { WakeTimer } from './wake-timer.js';
@@ -88,7 +90,7 @@ export class Scheduler {
   private readonly telemetry: JobMetrics;
   /** Record writes retried until they land (given up past `writes.deadline`, set by stop()). */
   private readonly writes: RetriedWrites;
-  private readonly events = new Subject<JobEvent>();
+  private readonly signals: SchedulerSignals;
   private readonly handlers = new HandlerRegistry();
   private readonly ids = new IdGenerator();
   private readonly crons = new CronScheduleCache();
@@ -126,22 +128,19 @@ export class Scheduler {
    */
   private lastClockDate = new Date(NaN);
   private lastFireDate = new Date(NaN);
-  private readonly counters = {
-    runsStarted: 0,
-    runsSucceeded: 0,
-    runsFailed: 0,
-    runsRetried: 0,
-    runsTimedOut: 0,
-    firesSkipped: 0,
-    firesMissed: 0,
-    firesClaimedElsewhere: 0,
-    firesDeferred: 0,
-  };
 
   constructor(storage?: JobStorage, options?: SchedulerOptions) {
     this.options = normalizeSchedulerOptions(options, () => new StdLogger());
     this.storage = storage ?? new MemoryStorage();
     this.faults = new StorageFaultLog(this.options.logger, () => this.now());
+    this.signals = new SchedulerSignals(
+      () => this.now(),
+      () => ({
+        runningNow: this.active.size,
+        queuedNow: this.waiting.size,
+        scheduledJobs: this.timers.size,
+      }),
+    );
     this.writes = new RetriedWrites(this.faults, this.options.logger, () => this.now());
     // Cluster mode: due fires waiting for a slot are taken in an order of this instance's own within
     // each second (seq is drawn at random there), so instances draining the same backlog mostly
@@ -172,7 +171,7 @@ export class Scheduler {
     const batching = this.batching;
     const caching = this.caching;
     this.telemetry = new JobMetrics({
-      scheduler: () => this.countersNow(),
+      scheduler: () => this.signals.snapshot(),
       batch: batching && (() => batching.metrics()),
       cache: caching && (() => caching.metrics()),
     });
@@ -228,13 +227,13 @@ export class Scheduler {
           track: (job, schedule) => this.track(job, schedule),
           scheduleOf: (job) => this.scheduleOf(job),
           touch: (job, now) => this.touch(job, now),
-          emit: (type, entry, run, error) => this.emit(type, entry, run, error),
+          emit: (type, entry, run, error) => this.signals.emit(type, entry.job, run, error),
           writeRetried: (what, write) => this.writes.write(what, write),
           faults: this.faults,
         },
       );
     }
-    this.events$ = this.events.asObservable();
+    this.events$ = this.signals.events$;
   }
 
   // ---- handlers -------------------------------------------------------------------------------
@@ -264,7 +263,7 @@ export class Scheduler {
     const entry = this.track(job, def.schedule);
     entry.syncedAt = this.pollRound();
     this.scheduleAt(entry, job.nextRunAt?.getTime() ?? NaN);
-    this.emit('job.added', entry);
+    this.signals.emit('job.added', entry.job);
     return copyJob(job);
   }
 
@@ -293,33 +292,14 @@ export class Scheduler {
       }
     }
     const candidate = newJob(def, definition.id, this.now());
-    const fields = [
-      'name',
-      'description',
-      'type',
-      'cron',
-      'interval',
-      'timezone',
-      'handlerName',
-      'maxRetry',
-      'misfirePolicy',
-      'maxMisfires',
-    ] as const;
-    const same =
-      fields.every((f) => stored[f] === candidate[f]) &&
-      stored.runAt?.getTime() === candidate.runAt?.getTime() &&
-      JSON.stringify(stored.payload) === JSON.stringify(candidate.payload);
-    if (same) {
+    if (sameDefinition(stored, candidate)) {
       this.track(stored, def.schedule, true);
       return stored;
     }
     const entry = this.track(stored, def.schedule, true);
     const job = entry.job;
     const expected = job.version;
-    Object.assign(job, Object.fromEntries(fields.map((f) => [f, candidate[f]])), {
-      runAt: candidate.runAt,
-      payload: candidate.payload,
-    });
+    assignDefinition(job, candidate);
     entry.gen++;
     this.dropQueued(entry);
     if (job.status !== 'paused') {
@@ -335,7 +315,7 @@ export class Scheduler {
       return this.ensureJobTry(definition, tries + 1);
     }
     if (job.status !== 'paused') this.scheduleAt(entry, job.nextRunAt?.getTime() ?? NaN);
-    this.emit('job.updated', entry);
+    this.signals.emit('job.updated', entry.job);
     return copyJob(job);
   }
 
@@ -347,7 +327,7 @@ export class Scheduler {
     entry.gen++;
     this.dropQueued(entry);
     this.entries.delete(id);
-    this.emit('job.removed', entry);
+    this.signals.emit('job.removed', entry.job);
   }
 
   /** Stops a job from firing until resumed; a run in flight ends normally. No-op when finished. */
@@ -404,7 +384,7 @@ export class Scheduler {
       if (!change(entry)) return;
       this.touch(entry.job);
       if (await this.saveJob(entry, expected)) {
-        this.emit(event, entry);
+        this.signals.emit(event, entry.job);
         return;
       }
       if (tries >= CONFLICT_TRIES) throw new JobConflictError(id, action, tries);
@@ -567,20 +547,10 @@ export class Scheduler {
   /** A snapshot: counters, run durations, and the batch buffer's and the cache's figures. */
   metrics(): SchedulerMetrics {
     return {
-      ...this.countersNow(),
+      ...this.signals.snapshot(),
       duration: this.telemetry.durations.stats(),
       ...(this.batching ? { batch: this.batching.metrics() } : {}),
       ...(this.caching ? { cache: this.caching.metrics() } : {}),
-    };
-  }
-
-  /** The counters and gauges (what the OpenTelemetry instruments observe). */
-  private countersNow(): SchedulerCounters {
-    return {
-      ...this.counters,
-      runningNow: this.active.size,
-      queuedNow: this.waiting.size,
-      scheduledJobs: this.timers.size,
     };
   }
 
@@ -593,7 +563,7 @@ export class Scheduler {
     try {
       await this.store.ping();
     } catch (err) {
-      storageError = formatError(err, 1000);
+      storageError = errorForLog(err);
     }
     const now = this.now();
     let oldestDue = this.waiting.peek()?.at ?? Infinity;
@@ -728,7 +698,7 @@ export class Scheduler {
     } else if (leaseValid) {
       // Claimed by another instance (or changed by one): the next poll reads what it wrote. The
       // next fire is booked here already, and the instance that wrote last holds the job as stored.
-      this.counters.firesClaimedElsewhere++;
+      this.signals.tallies.firesClaimedElsewhere++;
       this.member?.pollSoon();
     }
     // Without a valid lease nothing was written: the poll re-reads the job once the lease is back.
@@ -750,8 +720,8 @@ export class Scheduler {
       return;
     }
     if (err instanceof RunAlreadyRecordedError) {
-      this.counters.firesSkipped++;
-      this.emit('run.skipped', entry);
+      this.signals.tallies.firesSkipped++;
+      this.signals.emit('run.skipped', entry.job);
       void this.releaseClaim(entry, active.claim);
     } else if (!entry.removed && !(err instanceof JobNotFoundError)) {
       // Given up (stopping, or the storage closed): the claim is let go; the fire is not run here.
@@ -890,7 +860,7 @@ export class Scheduler {
       schedule = this.scheduleOf(stored);
     } catch (err) {
       this.options.logger.error(
-        `Job "${stored.id}" cannot be scheduled and is skipped: ${formatError(err, 1000)}`,
+        `Job "${stored.id}" cannot be scheduled and is skipped: ${errorForLog(err)}`,
       );
       this.forget(entry);
       return;
@@ -944,7 +914,7 @@ export class Scheduler {
         entry = this.track(job, this.scheduleOf(job), true);
       } catch (err) {
         this.options.logger.error(
-          `Job "${job.id}" cannot be scheduled and is skipped: ${formatError(err, 1000)}`,
+          `Job "${job.id}" cannot be scheduled and is skipped: ${errorForLog(err)}`,
         );
         continue;
       }
@@ -1128,7 +1098,7 @@ export class Scheduler {
       // Left first to the instance the job prefers: by the time this fire is due here again, the
       // poll has shown its run there (the fire is then dropped), or it is claimed here.
       fire.deferred = true;
-      this.counters.firesDeferred++;
+      this.signals.tallies.firesDeferred++;
       fire.at = now + (this.options.cluster?.pollInterval ?? 0) + HANDOFF_MARGIN_MS;
       fire.seq = this.seq++;
       this.timers.push(fire);
@@ -1143,8 +1113,8 @@ export class Scheduler {
         entry.after = fire;
         return;
       }
-      this.counters.firesSkipped++;
-      this.emit('run.skipped', entry);
+      this.signals.tallies.firesSkipped++;
+      this.signals.emit('run.skipped', entry.job);
       return;
     }
     entry.busy = true;
@@ -1175,13 +1145,13 @@ export class Scheduler {
   private misfired(entry: JobEntry, fire: Fire, now: number): boolean {
     const job = entry.job;
     if (job.misfirePolicy === 'skip') {
-      this.counters.firesMissed++;
+      this.signals.tallies.firesMissed++;
       this.scheduleNext(entry, fire.scheduledAt, now);
       return false;
     }
     if (job.misfirePolicy === 'fire-all') {
       if (entry.catchUpRuns >= job.maxMisfires) {
-        this.counters.firesMissed++;
+        this.signals.tallies.firesMissed++;
         entry.catchUpRuns = 0;
         entry.catchUpFrom = NaN;
         this.scheduleNext(entry, fire.scheduledAt, now);
@@ -1338,8 +1308,8 @@ export class Scheduler {
     }
     if (!(await this.recordStart(active)) || active.settled) return;
     // Counted and told once its record is written (a start that could not be is tried again).
-    this.counters.runsStarted++;
-    this.emit('run.started', fire.entry, active.run);
+    this.signals.tallies.runsStarted++;
+    this.signals.emit('run.started', fire.entry.job, active.run);
     const handler = this.handlers.get(job.handlerName);
     if (handler === undefined)
       return this.settle(active, false, new HandlerNotFoundError(job.handlerName));
@@ -1443,8 +1413,8 @@ export class Scheduler {
     } else if (skipped) {
       // This fire was recorded already (by another instance, or a trigger in the same millisecond).
       // The job was written `running` just before: write it back.
-      this.counters.firesSkipped++;
-      this.emit('run.skipped', entry);
+      this.signals.tallies.firesSkipped++;
+      this.signals.emit('run.skipped', entry.job);
       this.touch(entry.job);
       this.store
         .updateJob(entry.job)
@@ -1533,9 +1503,9 @@ export class Scheduler {
 
   private timeOut(active: ActiveRun): void {
     const error = new JobTimeoutError(active.run.jobId, this.options.jobTimeout);
-    this.counters.runsTimedOut++;
+    this.signals.tallies.runsTimedOut++;
     active.ctx.abort(error);
-    this.emit('run.timed_out', active.fire.entry, active.run, error.message);
+    this.signals.emit('run.timed_out', active.fire.entry.job, active.run, error.message);
     this.settle(active, false, error);
   }
 
@@ -1569,10 +1539,10 @@ export class Scheduler {
     const job = entry.job;
     let event: JobEventType | null = ok ? 'run.succeeded' : 'run.failed';
     if (ok) {
-      this.counters.runsSucceeded++;
+      this.signals.tallies.runsSucceeded++;
       job.lastResult = run.output;
     } else {
-      this.counters.runsFailed++;
+      this.signals.tallies.runsFailed++;
       job.lastResult = run.error;
     }
     const versionBefore = job.version;
@@ -1584,7 +1554,7 @@ export class Scheduler {
       else this.endRetries(entry, fire, now);
     } else if (job.retryCount < job.maxRetry && !entry.removed) {
       job.retryCount++;
-      this.counters.runsRetried++;
+      this.signals.tallies.runsRetried++;
       event = 'run.retrying';
       const at = now + this.options.retryDelay;
       job.nextRunAt = paused ? null : new Date(at);
@@ -1627,7 +1597,7 @@ export class Scheduler {
         `Job "${job.id}" (${job.name}) run ${run.id} failed (attempt ${run.attempt}): ${run.error}`,
       );
     }
-    if (event !== null) this.emit(event, entry, run, ok ? undefined : run.error);
+    if (event !== null) this.signals.emit(event, entry.job, run, ok ? undefined : run.error);
     this.settledInFlight();
   }
 
@@ -1658,7 +1628,7 @@ export class Scheduler {
       fire.missed = true;
       const policy = entry.job.misfirePolicy;
       if (policy === 'skip') {
-        this.counters.firesMissed++;
+        this.signals.tallies.firesMissed++;
         return;
       }
       if (policy === 'fire-all') {
@@ -1744,19 +1714,6 @@ export class Scheduler {
   private fireDate(ms: number): Date {
     if (this.lastFireDate.getTime() !== ms) this.lastFireDate = new Date(ms);
     return this.lastFireDate;
-  }
-
-  private emit(type: JobEventType, entry: JobEntry, run?: Run, error?: string): void {
-    if (!this.events.observed) return;
-    this.events.next({
-      type,
-      jobId: entry.job.id,
-      at: this.now(),
-      job: copyJob(entry.job),
-      run: run && copyRun(run),
-      runId: run?.id,
-      error,
-    });
   }
 }
 

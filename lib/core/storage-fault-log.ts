@@ -1,5 +1,5 @@
 import type { JobLogger } from '../interfaces/logger.interface.js';
-import { formatError } from './run-output.js';
+import { errorForLog, formatError } from './run-output.js';
 
 /** An episode ends once the storage has answered for this long without a failure. */
 export const FAULT_EPISODE_QUIET_MS = 5_000;
@@ -53,13 +53,13 @@ export class StorageFaultLog {
       this.lastReminderAt = now;
       this.report(
         'warn',
-        `Storage fault: ${what} failed: ${formatError(error, 1000)}. The scheduler retries (a fire while it is on time, then as its misfire policy says; records until they are written); further failures are counted, not logged, until the storage has answered for ${FAULT_EPISODE_QUIET_MS} ms.`,
+        `Storage fault: ${what} failed: ${errorForLog(error)}. The scheduler retries (a fire while it is on time, then as its misfire policy says; records until they are written); further failures are counted, not logged, until the storage has answered for ${FAULT_EPISODE_QUIET_MS} ms.`,
       );
     } else if (now - this.lastReminderAt >= FAULT_REMINDER_MS) {
       this.lastReminderAt = now;
       this.report(
         'warn',
-        `Storage still failing after ${seconds(now - this.since)} s: ${this.failures} failed calls; the last: ${formatError(error, 1000)}`,
+        `Storage still failing after ${seconds(now - this.since)} s: ${this.failures} failed calls; the last: ${errorForLog(error)}`,
       );
     }
     this.arm();

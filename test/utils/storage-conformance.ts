@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { JOB_FIELDS, sameFieldValue, type JobField } from '../../lib/core/job-fields.js';
 import { JobAlreadyExistsError } from '../../lib/errors/job-already-exists.error.js';
 import { JobNotFoundError } from '../../lib/errors/job-not-found.error.js';
 import { StorageClosedError } from '../../lib/errors/storage-closed.error.js';
@@ -178,9 +179,17 @@ export function describeStorageConformance(
           lastResult: 'boom: something failed',
           retryCount: 2,
           maxRetry: 5,
+          misfirePolicy: job.misfirePolicy === 'skip' ? 'fire-once' : 'skip',
+          maxMisfires: job.maxMisfires + 3,
           version: job.version + 1,
           updatedAt: at('2031-12-31T23:59:00.004Z'),
         };
+        // Every field but the id and the creation instant is changed, so none can be left unwritten
+        // (a field added to Job and not changed here fails this line).
+        const unchanged = (Object.keys(JOB_FIELDS) as JobField[]).filter((field) =>
+          sameFieldValue(JOB_FIELDS[field], job[field], updated[field]),
+        );
+        expect(unchanged).toStrictEqual(['id', 'createdAt']);
         await storage.updateJob(updated);
         expect(await storage.getJob(job.id)).toStrictEqual(updated);
       });
