@@ -1,15 +1,12 @@
-// The public API. Nothing inside lib imports this file.
+// The public API: what an application writes in its code, and what a custom storage implements
+// (test/unit/public-surface.spec.ts lists it, so that it changes only on purpose). Nothing inside
+// lib imports this file.
 
 // Nest integration
 export { JobModule } from './job.module.js';
 export { SchedulerService } from './scheduler.service.js';
 export * from './decorators/index.js';
 export { declaredJobId } from './declared-job-id.js';
-export {
-  JOB_HANDLER_METADATA,
-  JOB_MODULE_OPTIONS,
-  NORMALIZED_JOB_MODULE_OPTIONS,
-} from './job.constants.js';
 
 // Interfaces
 export * from './interfaces/index.js';
@@ -19,7 +16,6 @@ export * from './errors/index.js';
 
 // The plain-TypeScript core, usable without Nest
 export { Scheduler } from './core/scheduler.js';
-export { normalizeSchedulerOptions } from './core/normalize-options.js';
 
 // Storage and loggers
 export * from './storage/index.js';
@@ -31,3 +27,7 @@ export { NoopJobTracer } from './telemetry/noop-job-tracer.js';
 export { OpenTelemetryJobTracer } from './telemetry/otel-job-tracer.js';
 export { createJobTracer } from './telemetry/create-job-tracer.js';
 export type { DurationStats } from './telemetry/duration-window.js';
+
+// What SchedulerMetrics is made of
+export type { BatchingStorageMetrics } from './batch/batching-storage-options.interface.js';
+export type { CachingStorageMetrics } from './cache/caching-storage-options.interface.js';
