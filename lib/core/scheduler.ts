@@ -39,6 +39,7 @@ import { HistoryPruner } from './history-pruner.js';
 import { IdGenerator } from './ids.js';
 import { applyLostRun, type BookedFire } from './lost-run.js';
 import { firstFire, newJob, validateJobDefinition } from './job-definition.js';
+import { afterRun } from './after-run.js';
 import { assignDefinition, sameDefinition } from './job-fields.js';
 import {
   fireBefore,
@@ -1548,30 +1549,32 @@ export class Scheduler {
     const versionBefore = job.version;
     const nextBefore = job.nextRunAt?.getTime() ?? null;
     const paused = job.status === 'paused';
-    if (ok) {
-      job.retryCount = 0;
-      if (job.type === 'once') this.finishOnce(job, 'completed');
-      else this.endRetries(entry, fire, now);
-    } else if (job.retryCount < job.maxRetry && !entry.removed) {
-      job.retryCount++;
-      this.signals.tallies.runsRetried++;
-      event = 'run.retrying';
-      const at = now + this.options.retryDelay;
-      job.nextRunAt = paused ? null : new Date(at);
-      entry.gen++;
-      if (!paused)
-        this.scheduleAt(
-          entry,
-          at,
-          fire.attempt + 1,
-          fire.scheduledAt,
-          this.tracer.spanContext(active.trace),
-        );
-    } else if (job.type === 'once') {
-      this.finishOnce(job, 'failed');
-    } else {
-      job.retryCount = 0;
-      this.endRetries(entry, fire, now);
+    const next = afterRun(job, ok, entry.removed, now, this.options.retryDelay);
+    switch (next.kind) {
+      case 'retry':
+        job.retryCount++;
+        this.signals.tallies.runsRetried++;
+        event = 'run.retrying';
+        job.nextRunAt = paused ? null : new Date(next.at);
+        entry.gen++;
+        if (!paused)
+          this.scheduleAt(
+            entry,
+            next.at,
+            fire.attempt + 1,
+            fire.scheduledAt,
+            this.tracer.spanContext(active.trace),
+          );
+        break;
+      case 'completed':
+      case 'failed':
+        if (ok) job.retryCount = 0;
+        this.finishOnce(job, next.kind);
+        break;
+      case 'next':
+        job.retryCount = 0;
+        this.endRetries(entry, fire, now);
+        break;
     }
     if (paused) job.status = 'paused';
     else if (job.status === 'running') job.status = 'pending';
