@@ -2,7 +2,7 @@
  * Fire burst, ours: `--jobs` in-memory cron jobs on `* * * * * *` with a no-op handler, observed for
  * `--seconds` whole seconds. Lateness is the handler's start minus `ctx.run.scheduledAt`.
  */
-import { Scheduler } from '../lib/core/scheduler.js';
+import { Scheduler } from '../lib/scheduler.js';
 import { NopLogger } from '../lib/loggers/nop-logger.js';
 import { MemoryStorage } from '../lib/storage/memory/memory.storage.js';
 import { LatenessRecorder, intArg, nextSecond, report, settledHeap, sleepUntil } from './common.js';

@@ -23,7 +23,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import type { DataSource } from 'typeorm';
-import { Scheduler } from '../lib/core/scheduler.js';
+import { Scheduler } from '../lib/scheduler.js';
 import { NopLogger } from '../lib/loggers/nop-logger.js';
 import { JOB_WRITE_COLUMNS } from '../lib/storage/typeorm/job-sql.js';
 import { TypeOrmStorage } from '../lib/storage/typeorm/typeorm.storage.js';

@@ -2,7 +2,7 @@
  * Drain, ours: `--jobs` once-jobs already due, `concurrentRuns` `--concurrent`, an async no-op
  * handler. Runs/s counts from `start()` until every run is recorded (metrics), adds excluded.
  */
-import { Scheduler } from '../lib/core/scheduler.js';
+import { Scheduler } from '../lib/scheduler.js';
 import { NopLogger } from '../lib/loggers/nop-logger.js';
 import { MemoryStorage } from '../lib/storage/memory/memory.storage.js';
 import { intArg, report, settledHeap } from './common.js';

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, DataSourceOptions, Logger, QueryRunner } from 'typeorm';
 import type { BatchingStorage } from '../lib/batch/batching.storage.js';
-import { Scheduler } from '../lib/core/scheduler.js';
+import { Scheduler } from '../lib/scheduler.js';
 import { NopLogger } from '../lib/loggers/nop-logger.js';
 import { TypeOrmStorage } from '../lib/storage/typeorm/index.js';
 import { JOB_WRITE_COLUMNS, RUN_WRITE_COLUMNS } from '../lib/storage/typeorm/job-sql.js';

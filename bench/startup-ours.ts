@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { Scheduler } from '../lib/core/scheduler.js';
+import { Scheduler } from '../lib/scheduler.js';
 import { NopLogger } from '../lib/loggers/nop-logger.js';
 import { TypeOrmStorage } from '../lib/storage/typeorm/index.js';
 import { JOB_WRITE_COLUMNS } from '../lib/storage/typeorm/job-sql.js';

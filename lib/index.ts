@@ -15,7 +15,7 @@ export * from './interfaces/index.js';
 export * from './errors/index.js';
 
 // The plain-TypeScript core, usable without Nest
-export { Scheduler } from './core/scheduler.js';
+export { Scheduler } from './scheduler.js';
 
 // Storage and loggers
 export * from './storage/index.js';
@@ -26,8 +26,3 @@ export { JobTracer, UNTRACED, type TraceHandle } from './telemetry/job-tracer.js
 export { NoopJobTracer } from './telemetry/noop-job-tracer.js';
 export { OpenTelemetryJobTracer } from './telemetry/otel-job-tracer.js';
 export { createJobTracer } from './telemetry/create-job-tracer.js';
-export type { DurationStats } from './telemetry/duration-window.js';
-
-// What SchedulerMetrics is made of
-export type { BatchingStorageMetrics } from './batch/batching-storage-options.interface.js';
-export type { CachingStorageMetrics } from './cache/caching-storage-options.interface.js';

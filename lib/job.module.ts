@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { Scheduler } from './core/scheduler.js';
+import { Scheduler } from './scheduler.js';
 import { InvalidOptionsError } from './errors/invalid-options.error.js';
 import type {
   JobModuleAsyncOptions,

@@ -4,7 +4,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { Scheduler } from './core/scheduler.js';
+import { Scheduler } from './scheduler.js';
 import type { NormalizedJobModuleOptions } from './interfaces/job-module-options.interface.js';
 import { NORMALIZED_JOB_MODULE_OPTIONS } from './job.constants.js';
 

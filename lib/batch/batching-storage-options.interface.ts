@@ -39,19 +39,3 @@ export interface BatchingStorageOptions {
    */
   tracer?: JobTracer;
 }
-
-/** A snapshot of a `BatchingStorage`'s counters. */
-export interface BatchingStorageMetrics {
-  /** Flushes that wrote everything they took. */
-  flushes: number;
-  /** Job records handed to the inner storage by successful writes. */
-  flushedJobs: number;
-  /** Run records handed to the inner storage by successful writes. */
-  flushedRuns: number;
-  /** Flush attempts that failed (their records were kept and retried). */
-  flushFailures: number;
-  /** Job records not written yet (buffered, or in a flush under way). */
-  pendingJobs: number;
-  /** Run records not written yet (buffered, or in a flush under way). */
-  pendingRuns: number;
-}

@@ -9,10 +9,8 @@ import type { Job, JobStatus } from '../interfaces/job.interface.js';
 import type { JobLogger } from '../interfaces/logger.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
 import { JobStorage, isBatchStorage, type BatchStorage } from '../storage/job-storage.js';
-import type {
-  BatchingStorageMetrics,
-  BatchingStorageOptions,
-} from './batching-storage-options.interface.js';
+import type { BatchingStorageMetrics } from '../interfaces/metrics.interface.js';
+import type { BatchingStorageOptions } from './batching-storage-options.interface.js';
 import type { SpanContext } from '@opentelemetry/api';
 import { createJobTracer } from '../telemetry/create-job-tracer.js';
 import type { FlushKind, JobTracer } from '../telemetry/job-tracer.js';

@@ -19,15 +19,3 @@ export interface CachingStorageOptions {
    */
   now?: () => number;
 }
-
-/** A snapshot of a `CachingStorage`'s counters. */
-export interface CachingStorageMetrics {
-  /** `getJob` calls answered from the cache. */
-  hits: number;
-  /** `getJob` calls that were not (including those that joined a read already under way). */
-  misses: number;
-  /** Jobs dropped to make room (capacity), not counting expiry, invalidation or replacement. */
-  evictions: number;
-  /** Jobs held now (expired ones included until they are swept or read). */
-  size: number;
-}

@@ -13,10 +13,8 @@ import {
   isPrunableStorage,
   type RunPruneCriteria,
 } from '../storage/job-storage.js';
-import type {
-  CachingStorageMetrics,
-  CachingStorageOptions,
-} from './caching-storage-options.interface.js';
+import type { CachingStorageMetrics } from '../interfaces/metrics.interface.js';
+import type { CachingStorageOptions } from './caching-storage-options.interface.js';
 
 const NAME = 'CachingStorage';
 /** The longest delay `setInterval` takes (a longer one fires after 1 ms). */

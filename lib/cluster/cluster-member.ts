@@ -1,12 +1,11 @@
 import type { Job } from '../interfaces/job.interface.js';
-import type { JobEventType } from '../interfaces/job-event.interface.js';
 import type { NormalizedSchedulerOptions } from '../interfaces/scheduler-options.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
 import { InstanceLostError } from '../errors/instance-lost.error.js';
+import type { ClusterHost, ClusterRole } from '../core/cluster-role.js';
 import type { JobEntry } from '../core/job-entry.js';
-import { applyLostRun, type BookedFire } from '../core/lost-run.js';
+import { applyLostRun } from '../core/lost-run.js';
 import { formatError } from '../core/run-output.js';
-import type { StorageFaultLog } from '../core/storage-fault-log.js';
 import type { Schedule } from '../core/schedule/schedule.js';
 import type { ClusterStorage, OrphanedJob } from '../storage/cluster-storage.js';
 import type { JobStorage } from '../storage/job-storage.js';
@@ -18,33 +17,12 @@ import { withTimeout } from './with-timeout.js';
 /** The shortest time between two polls when claims are being lost (`pollSoon`). */
 export const EARLY_POLL_GAP_MS = 100;
 
-/** What a `ClusterMember` needs from its scheduler. */
-export interface ClusterHost {
-  /** The jobs the scheduler holds, by id. */
-  readonly entries: Map<string, JobEntry>;
-  isStarted(): boolean;
-  now(): number;
-  /** Holds a job as stored, booking its next fire from the row (or `booked`). */
-  adopt(entry: JobEntry, stored: Job, booked?: BookedFire | null): void;
-  /** The job was removed: never fired here again. */
-  forget(entry: JobEntry): void;
-  track(job: Job, schedule: Schedule | null): JobEntry;
-  scheduleOf(job: Job): Schedule | null;
-  /** Bumps the version and `updatedAt`. */
-  touch(job: Job, now?: number): void;
-  emit(type: JobEventType, entry: JobEntry, run?: Run, error?: string): void;
-  /** A write retried until it lands; undefined when given up (stopping, storage closed). */
-  writeRetried<T>(what: string, write: () => Promise<T>): Promise<T | undefined>;
-  /** Where storage failures are reported (once per episode). */
-  readonly faults: StorageFaultLog;
-}
-
 /**
  * This instance's membership of a cluster: its lease (taken at start, renewed by a heartbeat), the
  * poll that takes in what other instances did to the jobs, and the recovery of the jobs of instances
  * whose lease expired. The scheduler claims and releases fires itself.
  */
-export class ClusterMember {
+export class ClusterMember implements ClusterRole {
   readonly lease: ClusterLease;
   /** Rounds of the poll so far; an entry changed here during a round is left alone by it. */
   round = 0;

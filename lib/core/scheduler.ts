@@ -1,7 +1,5 @@
 import type { SpanContext } from '@opentelemetry/api';
 import type { Observable } from 'rxjs';
-import { BatchingStorage } from '../batch/batching.storage.js';
-import { CachingStorage } from '../cache/caching.storage.js';
 import { HandlerNotFoundError } from '../errors/handler-not-found.error.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { StorageUnavailableError } from '../errors/storage-unavailable.error.js';
@@ -21,18 +19,13 @@ import type { JobEvent, JobEventType } from '../interfaces/job-event.interface.j
 import type { SchedulerMetrics } from '../interfaces/metrics.interface.js';
 import type { SchedulerHealth } from '../interfaces/scheduler-health.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
-import type {
-  NormalizedSchedulerOptions,
-  SchedulerOptions,
-} from '../interfaces/scheduler-options.interface.js';
-import { StdLogger } from '../loggers/std-logger.js';
+import type { NormalizedSchedulerOptions } from '../interfaces/scheduler-options.interface.js';
 import { isPrunableStorage, type JobStorage } from '../storage/job-storage.js';
-import { isClusterStorage, type ClusterStorage } from '../storage/cluster-storage.js';
-import { ClusterMember } from '../cluster/cluster-member.js';
-import { mergeRunOutcome } from '../cluster/merge-run-outcome.js';
+import type { ClusterStorage } from '../storage/cluster-storage.js';
+import { mergeRunOutcome } from './merge-run-outcome.js';
 import { InstanceLostError } from '../errors/instance-lost.error.js';
 import { JobConflictError } from '../errors/job-conflict.error.js';
-import { MemoryStorage } from '../storage/memory/memory.storage.js';
+import type { ClusterRole } from './cluster-role.js';
 import { deepFreeze } from './deep-freeze.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { HistoryPruner } from './history-pruner.js';
@@ -51,7 +44,6 @@ import {
 } from './job-entry.js';
 import { copyJob } from '../storage/record-copy.js';
 import { MinHeap } from './min-heap.js';
-import { normalizeSchedulerOptions } from './normalize-options.js';
 import { RunContext } from './run-context.js';
 import { errorForLog, formatError, formatOutput } from './run-output.js';
 import { restartDelay } from './fault-backoff.js';
@@ -60,6 +52,7 @@ import { IntervalSchedule } from './schedule/interval-schedule.js';
 import type { Schedule } from './schedule/schedule.js';
 import { RetriedWrites } from './retried-writes.js';
 import { settlesWithin } from './settles-within.js';
+import type { ReadCache, SchedulerParts, WriteBuffer } from './scheduler-parts.js';
 import { SchedulerSignals } from './scheduler-signals.js';
 import { StorageFaultLog } from './storage-fault-log.js';
 import { isJobStoredAs, isRunStoredAs } from './write-outcome.js';
@@ -72,11 +65,12 @@ import { UNTRACED, type JobTracer } from '../telemetry/job-tracer.js';
 const HANDOFF_MARGIN_MS = 250;
 
 /**
- * The scheduler: the seed's Scheduler interface over any `JobStorage`. One timer over a min-heap of
- * next fires; due fires wait for one of `concurrentRuns` slots in due-time order; every run leaves one
- * run record that ends `success` or `failed`.
+ * The scheduler's core, over any `JobStorage`: one timer over a min-heap of next fires; due fires
+ * wait for one of `concurrentRuns` slots in due-time order; every run leaves one run record that
+ * ends `success` or `failed`. Built by `Scheduler` (lib/scheduler.ts), which reads the options and
+ * hands it the parts they turn on (`SchedulerParts`): the core imports none of them.
  */
-export class Scheduler {
+export class SchedulerCore {
   /** The storage given (or the default MemoryStorage). */
   readonly storage: JobStorage;
   readonly options: NormalizedSchedulerOptions;
@@ -84,8 +78,9 @@ export class Scheduler {
 
   /** What the scheduler reads and writes through: the storage, wrapped by the cache and the batch buffer when enabled. */
   private readonly store: JobStorage;
-  private readonly batching: BatchingStorage | undefined;
-  private readonly caching: CachingStorage | undefined;
+  /** The write buffer and the cache, when the options turned them on. */
+  private readonly buffer: WriteBuffer | undefined;
+  private readonly cache: ReadCache | undefined;
   private readonly pruner: HistoryPruner | undefined;
   private readonly tracer: JobTracer;
   private readonly telemetry: JobMetrics;
@@ -112,7 +107,7 @@ export class Scheduler {
   );
   /** Cluster mode: the shared storage and this instance's membership (undefined when alone). */
   private readonly cluster: ClusterStorage | undefined;
-  private readonly member: ClusterMember | undefined;
+  private readonly member: ClusterRole | undefined;
   /** Cluster mode: fires holding a slot while their claim is written. */
   private claiming = 0;
   private seq = 0;
@@ -130,9 +125,9 @@ export class Scheduler {
   private lastClockDate = new Date(NaN);
   private lastFireDate = new Date(NaN);
 
-  constructor(storage?: JobStorage, options?: SchedulerOptions) {
-    this.options = normalizeSchedulerOptions(options, () => new StdLogger());
-    this.storage = storage ?? new MemoryStorage();
+  constructor(parts: SchedulerParts) {
+    this.options = parts.options;
+    this.storage = parts.storage;
     this.faults = new StorageFaultLog(this.options.logger, () => this.now());
     this.signals = new SchedulerSignals(
       () => this.now(),
@@ -148,33 +143,16 @@ export class Scheduler {
     // claim different jobs instead of racing for the same one.
     this.waiting = new MinHeap<Fire>(this.options.cluster ? fireBeforeWithinSecond : fireBefore);
     this.tracer = this.options.tracer ?? createJobTracer();
-    this.batching = this.options.enableBatchUpdate
-      ? new BatchingStorage(this.storage, {
-          batchSize: this.options.batchSize,
-          flushInterval: this.options.batchFlushInterval,
-          logger: this.options.logger,
-          tracer: this.tracer,
-          faults: this.faults,
-        })
-      : undefined;
-    const written = this.batching ?? this.storage;
-    // The cache sits outside the batch buffer: a hit is one lookup, and a miss reads through the
-    // buffer, so it sees pending writes.
-    this.caching = this.options.enableCache
-      ? new CachingStorage(written, {
-          capacity: this.options.cacheCapacity,
-          ttl: this.options.cacheTTL,
-          cleanupInterval: this.options.cacheCleanupInterval,
-          logger: this.options.logger,
-        })
-      : undefined;
-    this.store = this.caching ?? written;
-    const batching = this.batching;
-    const caching = this.caching;
+    const wrapped = parts.wrap?.({ faults: this.faults, tracer: this.tracer });
+    this.store = wrapped?.store ?? this.storage;
+    this.buffer = wrapped?.buffer;
+    this.cache = wrapped?.cache;
+    const buffer = this.buffer;
+    const cache = this.cache;
     this.telemetry = new JobMetrics({
       scheduler: () => this.signals.snapshot(),
-      batch: batching && (() => batching.metrics()),
-      cache: caching && (() => caching.metrics()),
+      batch: buffer && (() => buffer.metrics()),
+      cache: cache && (() => cache.metrics()),
     });
     const retention = this.options.historyRetention;
     if (retention !== null) {
@@ -193,46 +171,21 @@ export class Scheduler {
         this.faults,
       );
     }
-    const cluster = this.options.cluster;
-    if (cluster !== null) {
-      const storage = this.storage;
-      const reason = isClusterStorage(storage)
-        ? storage.clusterUnsupportedReason()
-        : `${storage.constructor.name} is single-instance (its jobs live in one process)`;
-      if (reason !== null || !isClusterStorage(storage)) {
-        throw new InvalidOptionsError(
-          'cluster',
-          options?.cluster,
-          `a storage that several instances can share (TypeOrmStorage on PostgreSQL, MySQL or MariaDB), or cluster off: ${reason}`,
-        );
-      }
-      for (const key of ['enableBatchUpdate', 'enableCache'] as const) {
-        if (this.options[key]) {
-          throw new InvalidOptionsError(
-            key,
-            true,
-            `false in cluster mode: each claim of a fire and each end of a run is written to the database at once, and jobs are read fresh, so that other instances see them`,
-          );
-        }
-      }
-      this.cluster = storage;
-      this.member = new ClusterMember(
-        storage,
-        { ...this.options, cluster },
-        {
-          entries: this.entries,
-          isStarted: () => this.started,
-          now: () => this.now(),
-          adopt: (entry, stored, booked) => this.adopt(entry, stored, booked),
-          forget: (entry) => this.forget(entry),
-          track: (job, schedule) => this.track(job, schedule),
-          scheduleOf: (job) => this.scheduleOf(job),
-          touch: (job, now) => this.touch(job, now),
-          emit: (type, entry, run, error) => this.signals.emit(type, entry.job, run, error),
-          writeRetried: (what, write) => this.writes.write(what, write),
-          faults: this.faults,
-        },
-      );
+    if (parts.cluster !== undefined) {
+      this.cluster = parts.cluster.storage;
+      this.member = parts.cluster.join({
+        entries: this.entries,
+        isStarted: () => this.started,
+        now: () => this.now(),
+        adopt: (entry, stored, booked) => this.adopt(entry, stored, booked),
+        forget: (entry) => this.forget(entry),
+        track: (job, schedule) => this.track(job, schedule),
+        scheduleOf: (job) => this.scheduleOf(job),
+        touch: (job, now) => this.touch(job, now),
+        emit: (type, entry, run, error) => this.signals.emit(type, entry.job, run, error),
+        writeRetried: (what, write) => this.writes.write(what, write),
+        faults: this.faults,
+      });
     }
     this.events$ = this.signals.events$;
   }
@@ -525,17 +478,17 @@ export class Scheduler {
     // Last: the lease covered the runs until their records were written.
     await this.member?.leave();
     this.telemetry.stop();
-    this.caching?.dispose();
+    this.cache?.dispose();
     this.faults.dispose();
   }
 
   /** Flushes batched writes, retried until they land or the write deadline passes. */
   private async flushBeforeStop(): Promise<void> {
-    const batching = this.batching;
-    if (batching === undefined) return;
+    const buffer = this.buffer;
+    if (buffer === undefined) return;
     const left = Math.max(0, this.writes.deadline - this.now());
-    if ((await batching.flushWithin(left)) === 'written') return;
-    const { pendingJobs, pendingRuns } = batching.metrics();
+    if ((await buffer.flushWithin(left)) === 'written') return;
+    const { pendingJobs, pendingRuns } = buffer.metrics();
     this.options.logger.error(
       `Scheduler stopping: ${pendingJobs} job and ${pendingRuns} run record(s) could not be written within shutdownTimeout (${this.options.shutdownTimeout} ms); the storage did not answer.`,
     );
@@ -550,8 +503,8 @@ export class Scheduler {
     return {
       ...this.signals.snapshot(),
       duration: this.telemetry.durations.stats(),
-      ...(this.batching ? { batch: this.batching.metrics() } : {}),
-      ...(this.caching ? { cache: this.caching.metrics() } : {}),
+      ...(this.buffer ? { batch: this.buffer.metrics() } : {}),
+      ...(this.cache ? { cache: this.cache.metrics() } : {}),
     };
   }
 
@@ -630,7 +583,7 @@ export class Scheduler {
    */
   private async claimThenExecute(active: ActiveRun): Promise<void> {
     const cluster = this.cluster as ClusterStorage;
-    const lease = (this.member as ClusterMember).lease;
+    const lease = (this.member as ClusterRole).lease;
     const { fire } = active;
     const entry = fire.entry;
     const unsure = fire.unsure;

@@ -1,7 +1,3 @@
-import type { BatchingStorageMetrics } from '../batch/batching-storage-options.interface.js';
-import type { CachingStorageMetrics } from '../cache/caching-storage-options.interface.js';
-import type { DurationStats } from '../telemetry/duration-window.js';
-
 /** The scheduler's counters and gauges (what the OpenTelemetry instruments observe). */
 export interface SchedulerCounters {
   runsStarted: number;
@@ -36,4 +32,46 @@ export interface SchedulerMetrics extends SchedulerCounters {
   batch?: BatchingStorageMetrics;
   /** The job cache (with `enableCache`): hits, misses, evictions, size. */
   cache?: CachingStorageMetrics;
+}
+
+/** A snapshot of a `BatchingStorage`'s counters. */
+export interface BatchingStorageMetrics {
+  /** Flushes that wrote everything they took. */
+  flushes: number;
+  /** Job records handed to the inner storage by successful writes. */
+  flushedJobs: number;
+  /** Run records handed to the inner storage by successful writes. */
+  flushedRuns: number;
+  /** Flush attempts that failed (their records were kept and retried). */
+  flushFailures: number;
+  /** Job records not written yet (buffered, or in a flush under way). */
+  pendingJobs: number;
+  /** Run records not written yet (buffered, or in a flush under way). */
+  pendingRuns: number;
+}
+
+/** A snapshot of a `CachingStorage`'s counters. */
+export interface CachingStorageMetrics {
+  /** `getJob` calls answered from the cache. */
+  hits: number;
+  /** `getJob` calls that were not (including those that joined a read already under way). */
+  misses: number;
+  /** Jobs dropped to make room (capacity), not counting expiry, invalidation or replacement. */
+  evictions: number;
+  /** Jobs held now (expired ones included until they are swept or read). */
+  size: number;
+}
+
+/** Run durations as `metrics()` reports them (milliseconds). */
+export interface DurationStats {
+  /** Durations recorded since start. */
+  count: number;
+  /** Their sum, since start. */
+  sum: number;
+  /** Over the last `window` durations (0 when none). */
+  p50: number;
+  p95: number;
+  max: number;
+  /** How many durations the quantiles and max are over. */
+  window: number;
 }

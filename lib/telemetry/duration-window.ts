@@ -1,18 +1,7 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
+import type { DurationStats } from '../interfaces/metrics.interface.js';
 
-/** Run durations as `metrics()` reports them (milliseconds). */
-export interface DurationStats {
-  /** Durations recorded since start. */
-  count: number;
-  /** Their sum, since start. */
-  sum: number;
-  /** Over the last `window` durations (0 when none). */
-  p50: number;
-  p95: number;
-  max: number;
-  /** How many durations the quantiles and max are over. */
-  window: number;
-}
+export type { DurationStats };
 
 /** Default number of durations kept. */
 export const DEFAULT_DURATION_WINDOW = 1024;

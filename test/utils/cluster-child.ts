@@ -13,7 +13,7 @@
  * destroyed and the process exits 0. Its scheduler logs go to stderr. Jobs are made by the parent.
  */
 import { DataSource, type DataSourceOptions, type Logger } from 'typeorm';
-import { Scheduler } from '../../lib/core/scheduler.js';
+import { Scheduler } from '../../lib/scheduler.js';
 import type { JobContext } from '../../lib/interfaces/handler.interface.js';
 import type { JobEventType } from '../../lib/interfaces/job-event.interface.js';
 import type { JobLogger } from '../../lib/interfaces/logger.interface.js';

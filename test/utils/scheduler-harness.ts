@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import { Scheduler } from '../../lib/core/scheduler.js';
+import { Scheduler } from '../../lib/scheduler.js';
 import type { JobEvent } from '../../lib/interfaces/job-event.interface.js';
 import type { SchedulerOptions } from '../../lib/interfaces/scheduler-options.interface.js';
 import { NopLogger } from '../../lib/loggers/nop-logger.js';

@@ -13,7 +13,7 @@
  */
 import { afterAll, afterEach, beforeAll, expect, it, vi, type MockInstance } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { Scheduler } from '../../../lib/core/scheduler.js';
+import { Scheduler } from '../../../lib/scheduler.js';
 import { JobNotFoundError } from '../../../lib/errors/job-not-found.error.js';
 import type { HandlerFunc } from '../../../lib/interfaces/handler.interface.js';
 import type { JobEvent } from '../../../lib/interfaces/job-event.interface.js';

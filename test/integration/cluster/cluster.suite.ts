@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, beforeAll, expect, it, onTestFailed } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { Scheduler } from '../../../lib/core/scheduler.js';
+import { Scheduler } from '../../../lib/scheduler.js';
 import type { Job } from '../../../lib/interfaces/job.interface.js';
 import type { Run } from '../../../lib/interfaces/run.interface.js';
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';

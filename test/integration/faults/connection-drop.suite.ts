@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { Scheduler } from '../../../lib/core/scheduler.js';
+import { Scheduler } from '../../../lib/scheduler.js';
 import type { HandlerFunc } from '../../../lib/interfaces/handler.interface.js';
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';
 import { TypeOrmStorage } from '../../../lib/storage/typeorm/index.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { Scheduler } from '../../../lib/core/scheduler.js';
+import { Scheduler } from '../../../lib/scheduler.js';
 import { InvalidOptionsError } from '../../../lib/errors/invalid-options.error.js';
 import { StorageUnavailableError } from '../../../lib/errors/storage-unavailable.error.js';
 import { SchedulerNotStartedError } from '../../../lib/errors/scheduler-not-started.error.js';

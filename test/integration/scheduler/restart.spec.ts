@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { Scheduler } from '../../../lib/core/scheduler.js';
+import { Scheduler } from '../../../lib/scheduler.js';
 import type { HandlerFunc } from '../../../lib/interfaces/handler.interface.js';
 import type { Run } from '../../../lib/interfaces/run.interface.js';
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';

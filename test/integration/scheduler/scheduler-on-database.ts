@@ -3,7 +3,7 @@
  * real timers.
  */
 import type { DataSource } from 'typeorm';
-import type { Scheduler } from '../../../lib/core/scheduler.js';
+import type { Scheduler } from '../../../lib/scheduler.js';
 import type { JobEvent } from '../../../lib/interfaces/job-event.interface.js';
 import type { TypeOrmStorage } from '../../../lib/storage/typeorm/index.js';
 

@@ -8,7 +8,7 @@
  */
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { Scheduler } from '../../../lib/core/scheduler.js';
+import { Scheduler } from '../../../lib/scheduler.js';
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';
 import {
   TEST_DATABASES,

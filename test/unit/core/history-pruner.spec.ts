@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HistoryPruner } from '../../../lib/core/history-pruner.js';
-import { Scheduler } from '../../../lib/core/scheduler.js';
+import { Scheduler } from '../../../lib/scheduler.js';
 import { InvalidOptionsError } from '../../../lib/errors/invalid-options.error.js';
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';
 import { JobStorage } from '../../../lib/storage/job-storage.js';

@@ -6,7 +6,7 @@
  * fake timers; the same against real servers: test/integration/faults.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Scheduler } from '../../../lib/core/scheduler.js';
+import { Scheduler } from '../../../lib/scheduler.js';
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';
 import { SharedMemoryClusterStorage } from '../../utils/shared-memory-cluster-storage.js';
 import { advance, stopLettingTimePass } from '../../utils/scheduler-harness.js';

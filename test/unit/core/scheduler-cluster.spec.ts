@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Scheduler } from '../../../lib/core/scheduler.js';
+import { Scheduler } from '../../../lib/scheduler.js';
 import { InvalidOptionsError } from '../../../lib/errors/invalid-options.error.js';
 import { JobConflictError } from '../../../lib/errors/job-conflict.error.js';
 import { JobRunningError } from '../../../lib/errors/job-running.error.js';

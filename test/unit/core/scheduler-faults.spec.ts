@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Scheduler } from '../../../lib/core/scheduler.js';
+import { Scheduler } from '../../../lib/scheduler.js';
 import type { Run } from '../../../lib/interfaces/run.interface.js';
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';

@@ -4,7 +4,7 @@
  * The same against real servers, with real connection faults: test/integration/faults.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Scheduler } from '../../../lib/core/scheduler.js';
+import { Scheduler } from '../../../lib/scheduler.js';
 import type { MisfirePolicy } from '../../../lib/interfaces/job.interface.js';
 import type { Job } from '../../../lib/interfaces/job.interface.js';
 import type { Run } from '../../../lib/interfaces/run.interface.js';

@@ -346,7 +346,7 @@ describe('Scheduler', () => {
       const first = makeScheduler();
       first.scheduler.registerHandlerFunc('gone', () => 'ok');
       const job = await first.scheduler.addJob({ runAt: T0.getTime() + 1000, handlerName: 'gone' });
-      const { Scheduler } = await import('../../../lib/core/scheduler.js');
+      const { Scheduler } = await import('../../../lib/scheduler.js');
       const second = new Scheduler(first.storage, { logger: first.scheduler.options.logger });
       await second.start();
       await advance(1_000);
@@ -568,7 +568,7 @@ describe('Scheduler', () => {
 
     it('ensureJob creates a declared job once, even when two instances race to create it', async () => {
       const { scheduler, storage } = makeScheduler();
-      const { Scheduler } = await import('../../../lib/core/scheduler.js');
+      const { Scheduler } = await import('../../../lib/scheduler.js');
       const other = new Scheduler(storage, { logger: scheduler.options.logger });
       for (const s of [scheduler, other]) s.registerHandlerFunc('h', () => 'ok');
       const definition = { id: 'handler:h', cron: '0 0 * * * *', handlerName: 'h' };
@@ -660,7 +660,7 @@ describe('Scheduler', () => {
       await advance(10_000);
       expect((await storage.getJob(job.id))!.status).toBe('running');
       // The process "dies": a new scheduler opens the same storage.
-      const { Scheduler } = await import('../../../lib/core/scheduler.js');
+      const { Scheduler } = await import('../../../lib/scheduler.js');
       const next = new Scheduler(storage, { logger: scheduler.options.logger });
       next.registerHandlerFunc('h', () => 'ok');
       await next.start();
@@ -681,7 +681,7 @@ describe('Scheduler', () => {
       const retried = await scheduler.addJob({ runAt: T0, handlerName: 'h', maxRetry: 2 });
       await scheduler.start();
       await advance(0);
-      const { Scheduler } = await import('../../../lib/core/scheduler.js');
+      const { Scheduler } = await import('../../../lib/scheduler.js');
       const next = new Scheduler(storage, { logger: scheduler.options.logger });
       next.registerHandlerFunc('h', () => 'second life');
       await next.start();

@@ -7,7 +7,7 @@
  * admin DataSource that no fault touches).
  */
 import type { DataSource } from 'typeorm';
-import { Scheduler } from '../../../lib/core/scheduler.js';
+import { Scheduler } from '../../../lib/scheduler.js';
 import type { MisfirePolicy } from '../../../lib/interfaces/job.interface.js';
 import type { JobLogger } from '../../../lib/interfaces/logger.interface.js';
 import type { SchedulerOptions } from '../../../lib/interfaces/scheduler-options.interface.js';

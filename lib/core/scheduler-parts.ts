@@ -1,0 +1,56 @@
+import type {
+  BatchingStorageMetrics,
+  CachingStorageMetrics,
+} from '../interfaces/metrics.interface.js';
+import type { NormalizedSchedulerOptions } from '../interfaces/scheduler-options.interface.js';
+import type { ClusterStorage } from '../storage/cluster-storage.js';
+import type { JobStorage } from '../storage/job-storage.js';
+import type { JobTracer } from '../telemetry/job-tracer.js';
+import type { ClusterHost, ClusterRole } from './cluster-role.js';
+import type { StorageFaultLog } from './storage-fault-log.js';
+
+/**
+ * What the composition root (`lib/scheduler.ts`, the one place that reads the options and knows the
+ * write buffer, the cache and the cluster code) hands the scheduler core: the storage as given, the
+ * options, and the parts those options turned on. The core never imports those parts.
+ */
+export interface SchedulerParts {
+  /** The storage given (or the default one). */
+  readonly storage: JobStorage;
+  readonly options: NormalizedSchedulerOptions;
+  /** Wraps the storage (the write buffer, the cache) given the scheduler's shared services. */
+  readonly wrap?: (services: SharedServices) => WrappedStorage;
+  /** Cluster mode: the shared storage, and this instance's role, made with the scheduler as host. */
+  readonly cluster?: {
+    readonly storage: ClusterStorage;
+    join(host: ClusterHost): ClusterRole;
+  };
+}
+
+/** The scheduler's services that the storage wrappers share. */
+export interface SharedServices {
+  /** Where storage failures are reported, once per episode. */
+  readonly faults: StorageFaultLog;
+  readonly tracer: JobTracer;
+}
+
+/** The storage as the scheduler reads and writes it, and the wrappers it went through. */
+export interface WrappedStorage {
+  readonly store: JobStorage;
+  readonly buffer?: WriteBuffer;
+  readonly cache?: ReadCache;
+}
+
+/** The write buffer (`enableBatchUpdate`), as the scheduler uses it. */
+export interface WriteBuffer {
+  /** Writes what is buffered, retrying until it lands or `ms` have passed. */
+  flushWithin(ms: number): Promise<'written' | 'failed' | 'hung'>;
+  metrics(): BatchingStorageMetrics;
+}
+
+/** The job cache (`enableCache`), as the scheduler uses it. */
+export interface ReadCache {
+  /** Stops its sweep timer (the scheduler has stopped). */
+  dispose(): void;
+  metrics(): CachingStorageMetrics;
+}
