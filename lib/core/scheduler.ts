@@ -23,6 +23,7 @@ import type { NormalizedSchedulerOptions } from '../interfaces/scheduler-options
 import { isPrunableStorage, type JobStorage } from '../storage/job-storage.js';
 import type { ClusterStorage } from '../storage/cluster-storage.js';
 import { mergeRunOutcome } from './merge-run-outcome.js';
+import { decideMisfire } from './misfire.js';
 import { InstanceLostError } from '../errors/instance-lost.error.js';
 import { JobConflictError } from '../errors/job-conflict.error.js';
 import type { ClusterRole } from './cluster-role.js';
@@ -1098,23 +1099,23 @@ export class SchedulerCore {
    */
   private misfired(entry: JobEntry, fire: Fire, now: number): boolean {
     const job = entry.job;
-    if (job.misfirePolicy === 'skip') {
-      this.signals.tallies.firesMissed++;
-      this.scheduleNext(entry, fire.scheduledAt, now);
-      return false;
-    }
-    if (job.misfirePolicy === 'fire-all') {
-      if (entry.catchUpRuns >= job.maxMisfires) {
-        this.signals.tallies.firesMissed++;
+    switch (decideMisfire(job.misfirePolicy, entry.catchUpRuns, job.maxMisfires)) {
+      case 'run':
+        return true;
+      case 'catch-up':
+        entry.catchUpRuns++;
+        entry.catchUpFrom = fire.scheduledAt;
+        return true;
+      case 'give-up':
         entry.catchUpRuns = 0;
         entry.catchUpFrom = NaN;
-        this.scheduleNext(entry, fire.scheduledAt, now);
-        return false;
-      }
-      entry.catchUpRuns++;
-      entry.catchUpFrom = fire.scheduledAt;
+        break;
+      case 'skip':
+        break;
     }
-    return true;
+    this.signals.tallies.firesMissed++;
+    this.scheduleNext(entry, fire.scheduledAt, now);
+    return false;
   }
 
   /** `'fire-all'` catch-up: after a missed fire's run, book the next missed one (or the next fire). */
