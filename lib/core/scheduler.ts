@@ -28,6 +28,7 @@ import { InstanceLostError } from '../errors/instance-lost.error.js';
 import { JobConflictError } from '../errors/job-conflict.error.js';
 import type { ClusterRole } from './cluster-role.js';
 import { deepFreeze } from './deep-freeze.js';
+import { FireTimer } from './fire-timer.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { HistoryPruner } from './history-pruner.js';
 import { IdGenerator } from './ids.js';
@@ -57,7 +58,6 @@ import type { ReadCache, SchedulerParts, WriteBuffer } from './scheduler-parts.j
 import { SchedulerSignals } from './scheduler-signals.js';
 import { StorageFaultLog } from './storage-fault-log.js';
 import { isJobStoredAs, isRunStoredAs } from './write-outcome.js';
-import { WakeTimer } from './wake-timer.js';
 import { createJobTracer } from '../telemetry/create-job-tracer.js';
 import { JobMetrics } from '../telemetry/job-metrics.js';
 import { UNTRACED, type JobTracer } from '../telemetry/job-tracer.js';
@@ -92,8 +92,11 @@ export class SchedulerCore {
   private readonly ids = new IdGenerator();
   private readonly crons = new CronScheduleCache();
   private readonly entries = new Map<string, JobEntry>();
-  /** Fires not yet due, by due time. */
-  private readonly timers = new MinHeap<Fire>(fireBefore);
+  /** Fires not yet due, by due time, and the one wake-up timer. */
+  private readonly timers = new FireTimer(
+    () => this.wake(),
+    () => this.now(),
+  );
   /** Due fires waiting for a free slot, by due time. */
   private readonly waiting: MinHeap<Fire>;
   /** Runs holding a slot: their start being recorded, or their handler going on. */
@@ -102,16 +105,11 @@ export class SchedulerCore {
   private readonly timed = new Set<ActiveRun>();
   /** Where storage failures are reported: once per episode, not per call. */
   private readonly faults: StorageFaultLog;
-  private readonly timer = new WakeTimer(
-    () => this.wake(),
-    () => this.now(),
-  );
   /** Cluster mode: the shared storage and this instance's membership (undefined when alone). */
   private readonly cluster: ClusterStorage | undefined;
   private readonly member: ClusterRole | undefined;
   /** Cluster mode: fires holding a slot while their claim is written. */
   private claiming = 0;
-  private seq = 0;
   private started = false;
   /** The last stop(), once called: a later call resolves with it. */
   private stopping: Promise<void> | undefined;
@@ -361,7 +359,7 @@ export class SchedulerCore {
     entry.lastTriggerAt = now;
     const fire: Fire = {
       at: now,
-      seq: this.seq++,
+      seq: this.timers.nextSeq(),
       entry,
       gen: entry.gen,
       attempt: 1,
@@ -442,9 +440,9 @@ export class SchedulerCore {
 
   private async shutDown(): Promise<void> {
     this.member?.stopPolling();
-    this.timer.cancel();
+    this.timers.cancel();
     // Fires put back after a failed claim may hold a claim that landed: let it go.
-    for (let fire = this.timers.pop(); fire; fire = this.timers.pop()) this.dropUnsure(fire);
+    for (let fire = this.timers.take(); fire; fire = this.timers.take()) this.dropUnsure(fire);
     for (let fire = this.waiting.pop(); fire; fire = this.waiting.pop()) {
       if (fire.entry.queued === fire) this.release(fire.entry);
       this.dropUnsure(fire);
@@ -985,30 +983,14 @@ export class SchedulerCore {
     scheduledAt = at,
     link?: SpanContext,
   ): void {
-    if (!Number.isFinite(at)) return;
-    this.timers.push({
-      at,
-      seq: this.seq++,
-      entry,
-      gen: entry.gen,
-      attempt,
-      scheduledAt,
-      manual: false,
-      deferred: false,
-      link,
-      restarts: 0,
-      missed: false,
-      unsure: null,
-    });
-    if (this.started) this.timer.wakeAt(at);
+    this.timers.book(entry, at, attempt, scheduledAt, link, this.started);
   }
 
   private rearm(): void {
     if (!this.started) return;
-    const next = this.timers.peek();
-    if (next !== undefined) this.timer.wakeAt(next.at);
+    this.timers.armNext();
     const oldest = this.timed.values().next();
-    if (!oldest.done) this.timer.wakeAt(oldest.value.deadline);
+    if (!oldest.done) this.timers.wakeAt(oldest.value.deadline);
   }
 
   /** The timer went off: time out overdue runs, fire what is due, arm for what comes next. */
@@ -1019,12 +1001,8 @@ export class SchedulerCore {
       if (active.deadline > now) break;
       this.timeOut(active);
     }
-    for (
-      let next = this.timers.peek();
-      next !== undefined && next.at <= now;
-      next = this.timers.peek()
-    ) {
-      this.fire(this.timers.pop() as Fire, now);
+    for (let fire = this.timers.takeDue(now); fire; fire = this.timers.takeDue(now)) {
+      this.fire(fire, now);
     }
     this.rearm();
   }
@@ -1055,8 +1033,7 @@ export class SchedulerCore {
       fire.deferred = true;
       this.signals.tallies.firesDeferred++;
       fire.at = now + (this.options.cluster?.pollInterval ?? 0) + HANDOFF_MARGIN_MS;
-      fire.seq = this.seq++;
-      this.timers.push(fire);
+      this.timers.rebook(fire, false);
       return;
     }
     if (entry.busy || (this.cluster !== undefined && entry.job.status === 'running')) {
@@ -1272,7 +1249,7 @@ export class SchedulerCore {
     active.deadline = this.now() + this.options.jobTimeout;
     fire.entry.handling = true;
     this.timed.add(active);
-    if (this.timed.size === 1) this.timer.wakeAt(active.deadline);
+    if (this.timed.size === 1) this.timers.wakeAt(active.deadline);
     let result: unknown;
     this.tracer.handlerExecuting(active.trace);
     try {
@@ -1403,7 +1380,6 @@ export class SchedulerCore {
     fire.restarts++;
     fire.deferred = false;
     fire.at = this.now() + restartDelay(fire.restarts);
-    fire.seq = this.seq++;
     if (unsure !== null) {
       // The poll leaves the job alone until the claim is confirmed or let go.
       fire.unsure = unsure;
@@ -1411,8 +1387,7 @@ export class SchedulerCore {
     }
     entry.busy = true;
     entry.queued = fire;
-    this.timers.push(fire);
-    this.timer.wakeAt(fire.at);
+    this.timers.rebook(fire, true);
   }
 
   /**
