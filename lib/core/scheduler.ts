@@ -28,6 +28,7 @@ import { InstanceLostError } from '../errors/instance-lost.error.js';
 import { JobConflictError } from '../errors/job-conflict.error.js';
 import type { ClusterRole } from './cluster-role.js';
 import { deepFreeze } from './deep-freeze.js';
+import { Dispatcher } from './dispatcher.js';
 import { FireTimer } from './fire-timer.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { HistoryPruner } from './history-pruner.js';
@@ -36,16 +37,8 @@ import { applyLostRun, type BookedFire } from './lost-run.js';
 import { firstFire, newJob, validateJobDefinition } from './job-definition.js';
 import { afterRun } from './after-run.js';
 import { assignDefinition, sameDefinition } from './job-fields.js';
-import {
-  fireBefore,
-  fireBeforeWithinSecond,
-  type ActiveRun,
-  type Fire,
-  type JobEntry,
-  type UnsureClaim,
-} from './job-entry.js';
+import type { ActiveRun, Fire, JobEntry, UnsureClaim } from './job-entry.js';
 import { copyJob } from '../storage/record-copy.js';
-import { MinHeap } from './min-heap.js';
 import { RunContext } from './run-context.js';
 import { errorForLog, formatError, formatOutput } from './run-output.js';
 import { restartDelay } from './fault-backoff.js';
@@ -97,10 +90,8 @@ export class SchedulerCore {
     () => this.wake(),
     () => this.now(),
   );
-  /** Due fires waiting for a free slot, by due time. */
-  private readonly waiting: MinHeap<Fire>;
-  /** Runs holding a slot: their start being recorded, or their handler going on. */
-  private readonly active = new Set<ActiveRun>();
+  /** The slots, and the due fires waiting for one. */
+  private readonly slots: Dispatcher;
   /** Runs whose handler was called and has not settled, in call order (so in deadline order). */
   private readonly timed = new Set<ActiveRun>();
   /** Where storage failures are reported: once per episode, not per call. */
@@ -108,8 +99,6 @@ export class SchedulerCore {
   /** Cluster mode: the shared storage and this instance's membership (undefined when alone). */
   private readonly cluster: ClusterStorage | undefined;
   private readonly member: ClusterRole | undefined;
-  /** Cluster mode: fires holding a slot while their claim is written. */
-  private claiming = 0;
   private started = false;
   /** The last stop(), once called: a later call resolves with it. */
   private stopping: Promise<void> | undefined;
@@ -131,16 +120,13 @@ export class SchedulerCore {
     this.signals = new SchedulerSignals(
       () => this.now(),
       () => ({
-        runningNow: this.active.size,
-        queuedNow: this.waiting.size,
+        runningNow: this.slots.active.size,
+        queuedNow: this.slots.queued,
         scheduledJobs: this.timers.size,
       }),
     );
     this.writes = new RetriedWrites(this.faults, this.options.logger, () => this.now());
-    // Cluster mode: due fires waiting for a slot are taken in an order of this instance's own within
-    // each second (seq is drawn at random there), so instances draining the same backlog mostly
-    // claim different jobs instead of racing for the same one.
-    this.waiting = new MinHeap<Fire>(this.options.cluster ? fireBeforeWithinSecond : fireBefore);
+    this.slots = new Dispatcher(this.options.concurrentRuns, this.options.cluster !== null);
     this.tracer = this.options.tracer ?? createJobTracer();
     const wrapped = parts.wrap?.({ faults: this.faults, tracer: this.tracer });
     this.store = wrapped?.store ?? this.storage;
@@ -443,11 +429,11 @@ export class SchedulerCore {
     this.timers.cancel();
     // Fires put back after a failed claim may hold a claim that landed: let it go.
     for (let fire = this.timers.take(); fire; fire = this.timers.take()) this.dropUnsure(fire);
-    for (let fire = this.waiting.pop(); fire; fire = this.waiting.pop()) {
+    for (let fire = this.slots.take(); fire; fire = this.slots.take()) {
       if (fire.entry.queued === fire) this.release(fire.entry);
       this.dropUnsure(fire);
     }
-    if (this.active.size > 0) {
+    if (this.slots.active.size > 0) {
       let timeout: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         this.whenIdle(),
@@ -457,7 +443,7 @@ export class SchedulerCore {
       ]);
       clearTimeout(timeout);
       const reason = `the scheduler stopped and the run did not end within shutdownTimeout (${this.options.shutdownTimeout} ms)`;
-      for (const active of this.active) {
+      for (const active of this.slots.active) {
         const error = new RunAbortedError(active.run.jobId, reason);
         active.aborted = true;
         active.ctx.abort(error);
@@ -519,7 +505,7 @@ export class SchedulerCore {
       storageError = errorForLog(err);
     }
     const now = this.now();
-    let oldestDue = this.waiting.peek()?.at ?? Infinity;
+    let oldestDue = this.slots.oldestDue;
     const nextTimer = this.timers.peek();
     if (this.started && nextTimer !== undefined && nextTimer.at < oldestDue)
       oldestDue = nextTimer.at;
@@ -528,8 +514,8 @@ export class SchedulerCore {
       storageReachable: storageError === undefined,
       ...(storageError === undefined ? {} : { storageError }),
       oldestDueLagMs: Number.isFinite(oldestDue) ? Math.max(0, now - oldestDue) : 0,
-      runningNow: this.active.size,
-      queuedNow: this.waiting.size,
+      runningNow: this.slots.active.size,
+      queuedNow: this.slots.queued,
       ...(this.member && this.options.cluster
         ? {
             cluster: {
@@ -623,10 +609,10 @@ export class SchedulerCore {
       // Not claimed again (no valid lease, or the job changed meanwhile): the unsure claim is let go.
       void this.releaseClaim(entry, unsure.claim);
     }
-    this.claiming--;
+    this.slots.claimEnded();
     if (claimed) entry.stale = false; // what is stored is what this instance wrote
     if (claimed && this.started && !entry.removed) {
-      this.active.add(active);
+      this.slots.active.add(active);
       this.began(active);
       void this.tracer.runInContext(active.trace, this.execute, this, active);
       return;
@@ -1129,13 +1115,8 @@ export class SchedulerCore {
   }
 
   private offer(fire: Fire): void {
-    if (this.active.size + this.claiming < this.options.concurrentRuns) {
-      this.startRun(fire);
-    } else {
-      fire.entry.queued = fire;
-      if (this.cluster !== undefined) fire.seq = Math.random();
-      this.waiting.push(fire);
-    }
+    if (this.slots.hasSlot()) this.startRun(fire);
+    else this.slots.enqueue(fire);
   }
 
   /**
@@ -1150,15 +1131,10 @@ export class SchedulerCore {
 
   /** A slot came free: start waiting fires in due order. */
   private pump(): void {
-    while (
-      this.started &&
-      this.active.size + this.claiming < this.options.concurrentRuns &&
-      this.waiting.size > 0
-    ) {
-      const fire = this.waiting.pop() as Fire;
+    while (this.started) {
+      const fire = this.slots.next();
+      if (fire === undefined) return;
       const entry = fire.entry;
-      if (entry.queued === fire) entry.queued = null;
-      else continue; // dropped by a pause, a removal or a redefinition: the job was freed then
       if (fire.gen !== entry.gen || entry.removed) this.release(entry);
       else this.startRun(fire);
     }
@@ -1210,11 +1186,11 @@ export class SchedulerCore {
     };
     this.inFlight++;
     if (this.cluster !== undefined) {
-      this.claiming++;
+      this.slots.claimBegun();
       void this.claimThenExecute(active);
       return;
     }
-    this.active.add(active);
+    this.slots.active.add(active);
     this.began(active);
     void this.tracer.runInContext(active.trace, this.execute, this, active);
   }
@@ -1328,7 +1304,7 @@ export class SchedulerCore {
     const { fire } = active;
     const entry = fire.entry;
     active.settled = true;
-    this.active.delete(active);
+    this.slots.active.delete(active);
     this.release(entry);
     const job = entry.job;
     if (job.status === 'running') job.status = 'pending';
@@ -1443,7 +1419,7 @@ export class SchedulerCore {
   private settle(active: ActiveRun, ok: boolean, value: unknown): void {
     if (active.settled) return;
     active.settled = true;
-    this.active.delete(active);
+    this.slots.active.delete(active);
     this.timed.delete(active);
     active.fire.entry.handling = false;
     const now = this.now();
