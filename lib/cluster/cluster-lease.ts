@@ -26,6 +26,8 @@ export class ClusterLease {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private failures = 0;
+  /** The renewal under way (and the new lease it may be taking), which release() waits for. */
+  private beating: Promise<void> | undefined;
 
   constructor(
     private readonly storage: ClusterStorage,
@@ -63,11 +65,17 @@ export class ClusterLease {
     this.schedule(this.options.heartbeatInterval);
   }
 
-  /** Stops the heartbeat and removes the lease (its runs must have ended). */
+  /**
+   * Stops the heartbeat and removes the lease (its runs must have ended). A renewal under way is
+   * waited for first: it may be taking a new lease, which is then the one removed (and a renewal
+   * refused after this call takes none).
+   */
   async release(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.validUntil = -Infinity;
+    await this.beating;
     this.validUntil = -Infinity;
     if (this.current === '') return;
     try {
@@ -80,7 +88,15 @@ export class ClusterLease {
   }
 
   /** Renews now (tests; the heartbeat does it on its own). */
-  async beat(): Promise<void> {
+  beat(): Promise<void> {
+    const beating = this.renew().finally(() => {
+      if (this.beating === beating) this.beating = undefined;
+    });
+    this.beating = beating;
+    return beating;
+  }
+
+  private async renew(): Promise<void> {
     const sentAt = this.monotonic();
     let renewed: boolean;
     try {
@@ -109,6 +125,8 @@ export class ClusterLease {
     if (renewed) {
       this.validUntil = sentAt + this.options.leaseTtl;
     } else {
+      // Released meanwhile (stopping): no new lease is taken; release() removes the one held.
+      if (!this.running) return;
       const old = this.current;
       this.validUntil = -Infinity;
       this.logger.error(
