@@ -76,7 +76,7 @@ export class ClusterLease {
     this.timer = undefined;
     this.validUntil = -Infinity;
     await this.beating;
-    this.validUntil = -Infinity;
+    this.validUntil = -Infinity; // again: a renewal that was under way may have extended it
     if (this.current === '') return;
     try {
       await this.storage.releaseLease(this.current);

@@ -100,10 +100,15 @@ export async function packPackage(): Promise<PackedPackage> {
   return { dir, tarball, files: packed!.files.map((file) => file.path) };
 }
 
-/** Copies an app fixture (`test/package/apps/<name>`) next to the tarball and installs it. */
+/**
+ * Copies an app fixture (`test/package/apps/<name>`, plus `apps/shared` into its `src`) next to the
+ * tarball and installs it.
+ */
 export async function installApp(packed: PackedPackage, name: string): Promise<string> {
   const dir = join(packed.dir, name);
   cpSync(join(APPS, name), dir, { recursive: true });
+  // The files both apps hold alike (no relative imports, so the same in ESM and CommonJS).
+  cpSync(join(APPS, 'shared'), join(dir, 'src'), { recursive: true });
   // A plain install, as a user types it: no --force, no --legacy-peer-deps.
   await mustRun('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], dir, 600_000);
   return dir;
