@@ -1,6 +1,6 @@
 import { BatchingStorage } from './batch/batching.storage.js';
 import { CachingStorage } from './cache/caching.storage.js';
-import { ClusterMember } from './cluster/cluster-member.js';
+import { ClusterCoordinator } from './cluster/cluster-coordinator.js';
 import { normalizeSchedulerOptions } from './core/normalize-options.js';
 import { SchedulerCore } from './core/scheduler.js';
 import type { SchedulerParts, WrappedStorage } from './core/scheduler-parts.js';
@@ -15,7 +15,7 @@ import { MemoryStorage } from './storage/memory/memory.storage.js';
  * The scheduler: `new Scheduler(storage, options)`, over any `JobStorage` (a `MemoryStorage` when
  * none is given). This is the composition root: it reads the options, checks that they fit the
  * storage, and gives the core (`SchedulerCore`) the parts they turn on: the write buffer
- * (`enableBatchUpdate`), the job cache (`enableCache`) and the cluster role (`cluster`).
+ * (`enableBatchUpdate`), the job cache (`enableCache`) and the cluster coordinator (`cluster`).
  */
 export class Scheduler extends SchedulerCore {
   constructor(storage?: JobStorage, options?: SchedulerOptions) {
@@ -81,8 +81,7 @@ export function schedulerParts(storage: JobStorage, options?: SchedulerOptions):
     storage,
     options: normalized,
     cluster: {
-      storage,
-      join: (host) => new ClusterMember(storage, { ...normalized, cluster }, host),
+      coordinator: (host) => new ClusterCoordinator(storage, { ...normalized, cluster }, host),
     },
   };
 }

@@ -2,7 +2,7 @@ import type { Job } from '../interfaces/job.interface.js';
 import type { NormalizedSchedulerOptions } from '../interfaces/scheduler-options.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
 import { InstanceLostError } from '../errors/instance-lost.error.js';
-import type { ClusterHost, ClusterRole } from '../core/cluster-role.js';
+import type { CoordinatorHost } from '../core/run-coordinator.js';
 import type { JobEntry } from '../core/job-entry.js';
 import { applyLostRun } from '../core/lost-run.js';
 import { formatError } from '../core/run-output.js';
@@ -20,9 +20,9 @@ export const EARLY_POLL_GAP_MS = 100;
 /**
  * This instance's membership of a cluster: its lease (taken at start, renewed by a heartbeat), the
  * poll that takes in what other instances did to the jobs, and the recovery of the jobs of instances
- * whose lease expired. The scheduler claims and releases fires itself.
+ * whose lease expired. Fires are claimed and released by the `ClusterCoordinator` that holds it.
  */
-export class ClusterMember implements ClusterRole {
+export class ClusterMember {
   readonly lease: ClusterLease;
   /** Rounds of the poll so far; an entry changed here during a round is left alone by it. */
   round = 0;
@@ -43,7 +43,7 @@ export class ClusterMember implements ClusterRole {
     private readonly options: NormalizedSchedulerOptions & {
       cluster: NonNullable<NormalizedSchedulerOptions['cluster']>;
     },
-    private readonly host: ClusterHost,
+    private readonly host: CoordinatorHost,
   ) {
     this.lease = new ClusterLease(
       storage,
@@ -168,7 +168,7 @@ export class ClusterMember implements ClusterRole {
       const wanted: string[] = [];
       for (const { id, version } of versions) {
         listed.add(id);
-        const entry = host.entries.get(id);
+        const entry = host.table.get(id);
         if (entry === undefined) {
           if (this.unschedulable.get(id) !== version) wanted.push(id);
         } else if (settledHere(entry, round) && (entry.stale || entry.job.version !== version)) {
@@ -191,11 +191,11 @@ export class ClusterMember implements ClusterRole {
     if (!host.isStarted()) return;
     for (const id of this.unschedulable.keys()) if (!listed.has(id)) this.unschedulable.delete(id);
     for (const job of changed) {
-      const entry = host.entries.get(job.id);
+      const entry = host.table.get(job.id);
       if (entry === undefined) {
         let schedule: Schedule | null;
         try {
-          schedule = host.scheduleOf(job);
+          schedule = host.table.scheduleOf(job);
         } catch {
           // Logged when this instance loaded it, or by the instance that added it; read again
           // once its version changes.
@@ -203,14 +203,14 @@ export class ClusterMember implements ClusterRole {
           continue;
         }
         this.unschedulable.delete(job.id);
-        host.adopt(host.track(job, schedule), job);
+        host.adopt(host.table.track(job, schedule), job);
         continue;
       }
       if (!settledHere(entry, round)) continue;
       if (entry.stale || entry.job.version !== job.version) host.adopt(entry, job);
     }
-    for (const entry of host.entries.values()) {
-      if (!listed.has(entry.job.id) && settledHere(entry, round)) host.forget(entry);
+    for (const entry of host.table.values()) {
+      if (!listed.has(entry.job.id) && settledHere(entry, round)) host.table.forget(entry);
     }
   }
 
@@ -254,7 +254,7 @@ export class ClusterMember implements ClusterRole {
     const job = await storage.getJob(orphan.jobId);
     if (job === null) return;
     const taken = copyJob(job);
-    host.touch(taken);
+    host.table.touch(taken);
     const claimed = await storage.writeJobIf(taken, {
       version: job.version,
       claimedBy: orphan.claimedBy,
@@ -275,20 +275,20 @@ export class ClusterMember implements ClusterRole {
       lost ??= run; // newest first
       if (await storage.finishRun(run)) recorded.push(run);
     }
-    const schedule = host.scheduleOf(taken);
+    const schedule = host.table.scheduleOf(taken);
     const booked = applyLostRun(taken, schedule, lost, now);
     const expected = taken.version;
-    host.touch(taken, now);
-    const released = await host.writeRetried(`the recovery of job "${job.id}"`, () =>
+    host.table.touch(taken, now);
+    const released = await host.writes.write(`the recovery of job "${job.id}"`, () =>
       storage.writeJobIf(taken, { version: expected, claimedBy: lease, claim: null }),
     );
     if (!released) return;
-    const entry = host.entries.get(job.id) ?? host.track(copyJob(taken), schedule);
+    const entry = host.table.get(job.id) ?? host.table.track(copyJob(taken), schedule);
     host.adopt(entry, taken, booked);
     this.options.logger.warn(
       `Job "${job.id}": lease ${orphan.claimedBy ?? '(none)'} was lost with ${lost ? `run ${lost.id} going on; it is recorded failed and the job goes on per its retry policy` : 'no run recorded; the job is scheduled again'}.`,
     );
-    for (const run of recorded) host.emit('run.failed', entry, run, run.error);
+    for (const run of recorded) host.signals.emit('run.failed', entry.job, run, run.error);
   }
 }
 

@@ -110,3 +110,19 @@ export function fireBeforeWithinSecond(a: Fire, b: Fire): boolean {
   const second = Math.floor(a.at / 1000) - Math.floor(b.at / 1000);
   return second < 0 || (second === 0 && a.seq < b.seq);
 }
+
+/** The job's run is over (or never began): it may fire again. */
+export function releaseEntry(entry: JobEntry): void {
+  entry.busy = false;
+  entry.queued = null;
+}
+
+/**
+ * The job was paused, removed or redefined: a fire of it still waiting for a slot will not run
+ * (its generation is stale), so the job is free at once rather than when that fire is popped.
+ */
+export function dropQueued(entry: JobEntry): void {
+  if (entry.queued === null) return;
+  entry.queued = null;
+  entry.busy = false;
+}

@@ -3,10 +3,9 @@ import type {
   CachingStorageMetrics,
 } from '../interfaces/metrics.interface.js';
 import type { NormalizedSchedulerOptions } from '../interfaces/scheduler-options.interface.js';
-import type { ClusterStorage } from '../storage/cluster-storage.js';
 import type { JobStorage } from '../storage/job-storage.js';
 import type { JobTracer } from '../telemetry/job-tracer.js';
-import type { ClusterHost, ClusterRole } from './cluster-role.js';
+import type { CoordinatorFactory } from './run-coordinator.js';
 import type { StorageFaultLog } from './storage-fault-log.js';
 
 /**
@@ -20,11 +19,8 @@ export interface SchedulerParts {
   readonly options: NormalizedSchedulerOptions;
   /** Wraps the storage (the write buffer, the cache) given the scheduler's shared services. */
   readonly wrap?: (services: SharedServices) => WrappedStorage;
-  /** Cluster mode: the shared storage, and this instance's role, made with the scheduler as host. */
-  readonly cluster?: {
-    readonly storage: ClusterStorage;
-    join(host: ClusterHost): ClusterRole;
-  };
+  /** Cluster mode: the coordinator that claims fires and fences records with this instance's lease. */
+  readonly cluster?: { readonly coordinator: CoordinatorFactory };
 }
 
 /** The scheduler's services that the storage wrappers share. */

@@ -1,0 +1,228 @@
+import { HandlerNotFoundError } from '../errors/handler-not-found.error.js';
+import { InvalidArgumentError } from '../errors/invalid-argument.error.js';
+import { JobAlreadyExistsError } from '../errors/job-already-exists.error.js';
+import { JobConflictError } from '../errors/job-conflict.error.js';
+import { JobNotFoundError } from '../errors/job-not-found.error.js';
+import { JobPausedError } from '../errors/job-paused.error.js';
+import { JobRunningError } from '../errors/job-running.error.js';
+import { SchedulerNotStartedError } from '../errors/scheduler-not-started.error.js';
+import type { Job, JobDefinition } from '../interfaces/job.interface.js';
+import type { JobEventType } from '../interfaces/job-event.interface.js';
+import type { Run } from '../interfaces/run.interface.js';
+import { copyJob } from '../storage/record-copy.js';
+import type { Firing } from './firing.js';
+import { firstFire, newJob, validateJobDefinition } from './job-definition.js';
+import { dropQueued, type Fire, type JobEntry } from './job-entry.js';
+import { assignDefinition, sameDefinition } from './job-fields.js';
+import type { RunCoordinator } from './run-coordinator.js';
+import type { SchedulerContext } from './scheduler-context.js';
+
+/** Tries of a change to a job that other instances keep changing at the same moment. */
+const CONFLICT_TRIES = 5;
+
+/**
+ * The job API: add, declare (`ensureJob`), remove, pause, resume, trigger and read jobs. Each
+ * change is validated, written (in a cluster, only over the version this instance read; made again
+ * on what another instance wrote when it lost), then booked and told as an event.
+ */
+export class JobCommands {
+  constructor(
+    private readonly ctx: SchedulerContext,
+    private readonly coordinator: RunCoordinator,
+    private readonly firing: Firing,
+  ) {}
+
+  /** Validates and stores a new job (generating its id when empty) and schedules it. */
+  async addJob(definition: JobDefinition): Promise<Job> {
+    const { ctx } = this;
+    const def = validateJobDefinition(definition, ctx.table.crons);
+    if (!ctx.handlers.has(def.handlerName)) throw new HandlerNotFoundError(def.handlerName);
+    const job = newJob(def, def.id ?? ctx.ids.uuid(), ctx.now());
+    await ctx.store.createJob(job);
+    const entry = ctx.table.track(job, def.schedule);
+    entry.syncedAt = this.coordinator.round;
+    this.firing.scheduleAt(entry, job.nextRunAt?.getTime() ?? NaN);
+    ctx.signals.emit('job.added', entry.job);
+    return copyJob(job);
+  }
+
+  /**
+   * Creates or updates a job declared in code under a stable id: unchanged, it is left alone (a
+   * paused job stays paused); changed, its definition is updated and its next fire recomputed.
+   */
+  ensureJob(definition: JobDefinition & { id: string }): Promise<Job> {
+    return this.ensureJobTry(definition, 1);
+  }
+
+  private async ensureJobTry(
+    definition: JobDefinition & { id: string },
+    tries: number,
+  ): Promise<Job> {
+    const { ctx } = this;
+    const def = validateJobDefinition(definition, ctx.table.crons);
+    if (!ctx.handlers.has(def.handlerName)) throw new HandlerNotFoundError(def.handlerName);
+    const stored = await ctx.store.getJob(definition.id);
+    if (stored === null) {
+      try {
+        return await this.addJob(definition);
+      } catch (err) {
+        // Another instance declared it between our read and our write: update that one instead.
+        if (err instanceof JobAlreadyExistsError) return this.ensureJobTry(definition, tries);
+        throw err;
+      }
+    }
+    const candidate = newJob(def, definition.id, ctx.now());
+    if (sameDefinition(stored, candidate)) {
+      ctx.table.track(stored, def.schedule, true);
+      return stored;
+    }
+    const entry = ctx.table.track(stored, def.schedule, true);
+    const job = entry.job;
+    const expected = job.version;
+    assignDefinition(job, candidate);
+    entry.gen++;
+    dropQueued(entry);
+    if (job.status !== 'paused') {
+      // A job running (here, or in a cluster on another instance) stays so until its run ends.
+      const running = entry.busy || this.coordinator.runningElsewhere(job);
+      job.status = running ? job.status : 'pending';
+      job.retryCount = 0;
+      job.nextRunAt = candidate.nextRunAt;
+    }
+    ctx.table.touch(job);
+    if (!(await this.coordinator.saveJob(entry, expected))) {
+      if (tries >= CONFLICT_TRIES) throw new JobConflictError(definition.id, 'update', tries);
+      return this.ensureJobTry(definition, tries + 1);
+    }
+    if (job.status !== 'paused') this.firing.scheduleAt(entry, job.nextRunAt?.getTime() ?? NaN);
+    ctx.signals.emit('job.updated', entry.job);
+    return copyJob(job);
+  }
+
+  /** Removes a job and its history; a run in flight ends, but the job never fires again. */
+  async removeJob(id: string): Promise<void> {
+    const entry = await this.entryFor(id);
+    await this.ctx.store.deleteJob(id);
+    this.ctx.table.forget(entry);
+    this.ctx.signals.emit('job.removed', entry.job);
+  }
+
+  /** Stops a job from firing until resumed; a run in flight ends normally. No-op when finished. */
+  pauseJob(id: string): Promise<void> {
+    return this.changeJob(id, 'pause', 'job.paused', (entry) => {
+      const job = entry.job;
+      if (job.status === 'paused' || job.status === 'completed' || job.status === 'failed') {
+        return false;
+      }
+      job.status = 'paused';
+      job.nextRunAt = null;
+      entry.gen++;
+      dropQueued(entry);
+      entry.catchUpFrom = NaN;
+      entry.catchUpRuns = 0;
+      return true;
+    });
+  }
+
+  /** Schedules a paused job again from now (a once job whose time passed runs at once). */
+  resumeJob(id: string): Promise<void> {
+    return this.changeJob(id, 'resume', 'job.resumed', (entry) => {
+      const job = entry.job;
+      if (job.status !== 'paused') return false;
+      const next = firstFire(
+        { runAt: job.runAt?.getTime() ?? NaN, schedule: entry.schedule },
+        this.ctx.now(),
+      );
+      job.status = 'pending';
+      job.nextRunAt = Number.isFinite(next) ? new Date(next) : null;
+      entry.gen++;
+      // Booked before the write lands: a write that fails (cluster: a conflict) re-reads the job,
+      // which drops this fire.
+      this.firing.scheduleAt(entry, next);
+      return true;
+    });
+  }
+
+  /**
+   * Applies a change to a job here and writes it. In a cluster the change is made on the job as
+   * stored now and written only if no other instance changed it meanwhile; else it is made again on
+   * what that instance wrote (a few times, then `JobConflictError`).
+   */
+  private async changeJob(
+    id: string,
+    action: string,
+    event: JobEventType,
+    change: (entry: JobEntry) => boolean,
+  ): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      const entry = await this.entryFor(id);
+      await this.coordinator.refresh(entry);
+      const expected = entry.job.version;
+      if (!change(entry)) return;
+      this.ctx.table.touch(entry.job);
+      if (await this.coordinator.saveJob(entry, expected)) {
+        this.ctx.signals.emit(event, entry.job);
+        return;
+      }
+      if (tries >= CONFLICT_TRIES) throw new JobConflictError(id, action, tries);
+    }
+  }
+
+  /** Runs a job now, outside its schedule (queued if no slot is free). */
+  async triggerJob(id: string): Promise<void> {
+    const { ctx } = this;
+    if (!ctx.isStarted()) throw new SchedulerNotStartedError('triggerJob()');
+    const entry = await this.entryFor(id);
+    await this.coordinator.refresh(entry);
+    if (entry.job.status === 'paused') throw new JobPausedError(id);
+    if (entry.busy || this.coordinator.runningElsewhere(entry.job)) throw new JobRunningError(id);
+    // A fire is keyed by (job, scheduledAt, attempt): two triggers in one millisecond get two instants.
+    const now = Math.max(ctx.now(), entry.lastTriggerAt + 1);
+    entry.lastTriggerAt = now;
+    const fire: Fire = {
+      at: now,
+      seq: ctx.timers.nextSeq(),
+      entry,
+      gen: entry.gen,
+      attempt: 1,
+      scheduledAt: now,
+      manual: true,
+      deferred: false,
+      link: ctx.tracer.activeSpanContext(),
+      restarts: 0,
+      missed: false,
+      unsure: null,
+    };
+    entry.busy = true;
+    this.firing.offer(fire);
+  }
+
+  /** The stored job; `JobNotFoundError` when there is none. */
+  async getJob(id: string): Promise<Job> {
+    const job = await this.ctx.store.getJob(id);
+    if (job === null) throw new JobNotFoundError(id);
+    return job;
+  }
+
+  listJobs(): Promise<Job[]> {
+    return this.ctx.store.listJobs();
+  }
+
+  /** Up to `limit` runs of a job, newest first. */
+  getRuns(jobId: string, limit = 20): Promise<Run[]> {
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new InvalidArgumentError('limit', limit, 'an integer >= 1');
+    }
+    return this.ctx.store.getRuns(jobId, limit);
+  }
+
+  /** The entry of a job, loading it from storage when this scheduler does not hold it yet. */
+  private async entryFor(id: string): Promise<JobEntry> {
+    const { table, store } = this.ctx;
+    const held = table.get(id);
+    if (held !== undefined) return held;
+    const job = await store.getJob(id);
+    if (job === null) throw new JobNotFoundError(id);
+    return table.get(id) ?? table.track(job, table.scheduleOf(job));
+  }
+}
