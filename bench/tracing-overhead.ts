@@ -27,7 +27,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { JobMetrics } from '../lib/telemetry/job-metrics.js';
-import type { JobTracer, RunOutcome, TraceHandle } from '../lib/telemetry/job-tracer.js';
+import type { JobTracer, RunOutcome, TraceHandle } from '../lib/interfaces/job-tracer.js';
 import { NoopJobTracer } from '../lib/telemetry/noop-job-tracer.js';
 import { OpenTelemetryJobTracer } from '../lib/telemetry/otel-job-tracer.js';
 import { intArg, report, RESULT_PREFIX, settledHeap } from './common.js';

@@ -22,7 +22,7 @@ export * from './storage/index.js';
 export * from './loggers/index.js';
 
 // Tracing and metrics (OpenTelemetry API loaded only when installed)
-export { JobTracer, UNTRACED, type TraceHandle } from './telemetry/job-tracer.js';
+export { JobTracer, UNTRACED, type TraceHandle } from './interfaces/job-tracer.js';
 export { NoopJobTracer } from './telemetry/noop-job-tracer.js';
 export { OpenTelemetryJobTracer } from './telemetry/otel-job-tracer.js';
 export { createJobTracer } from './telemetry/create-job-tracer.js';

@@ -7,7 +7,7 @@ import type {
 } from './interfaces/job-module-options.interface.js';
 import { DEFAULT_LOGGER_CONTEXT } from './job.constants.js';
 import { MemoryStorage } from './storage/memory/memory.storage.js';
-import type { JobStorage } from './storage/job-storage.js';
+import type { JobStorage } from './interfaces/job-storage.js';
 
 /** The methods a storage must have: `JobStorage`'s. */
 const STORAGE_METHODS = [

@@ -17,7 +17,7 @@ import {
 import { JobExplorer } from './job.explorer.js';
 import { ConfigurableModuleClass } from './job.module-definition.js';
 import { SchedulerService } from './scheduler.service.js';
-import { JobStorage } from './storage/job-storage.js';
+import { JobStorage } from './interfaces/job-storage.js';
 
 /**
  * Persistent job scheduling for a Nest application. Import it once, in the root module, with

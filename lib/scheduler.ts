@@ -7,8 +7,8 @@ import type { SchedulerParts, WrappedStorage } from './core/scheduler-parts.js';
 import { InvalidOptionsError } from './errors/invalid-options.error.js';
 import type { SchedulerOptions } from './interfaces/scheduler-options.interface.js';
 import { StdLogger } from './loggers/std-logger.js';
-import { isClusterStorage } from './storage/cluster-storage.js';
-import type { JobStorage } from './storage/job-storage.js';
+import { isClusterStorage } from './interfaces/cluster-storage.js';
+import type { JobStorage } from './interfaces/job-storage.js';
 import { MemoryStorage } from './storage/memory/memory.storage.js';
 
 /**

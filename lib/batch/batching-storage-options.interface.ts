@@ -1,6 +1,6 @@
 import type { StorageFaultLog } from '../core/storage-fault-log.js';
 import type { JobLogger } from '../interfaces/logger.interface.js';
-import type { JobTracer } from '../telemetry/job-tracer.js';
+import type { JobTracer } from '../interfaces/job-tracer.js';
 
 /** How a `BatchingStorage` collects and flushes writes. Durations are milliseconds. */
 export interface BatchingStorageOptions {

@@ -8,14 +8,14 @@ import { StorageClosedError } from '../errors/storage-closed.error.js';
 import type { Job, JobStatus } from '../interfaces/job.interface.js';
 import type { JobLogger } from '../interfaces/logger.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
-import { JobStorage, isBatchStorage, type BatchStorage } from '../storage/job-storage.js';
+import { JobStorage, isBatchStorage, type BatchStorage } from '../interfaces/job-storage.js';
 import type { BatchingStorageMetrics } from '../interfaces/metrics.interface.js';
 import type { BatchingStorageOptions } from './batching-storage-options.interface.js';
 import type { SpanContext } from '@opentelemetry/api';
 import { createJobTracer } from '../telemetry/create-job-tracer.js';
-import type { FlushKind, JobTracer } from '../telemetry/job-tracer.js';
+import type { FlushKind, JobTracer } from '../interfaces/job-tracer.js';
 import { SpanLinks } from '../telemetry/span-links.js';
-import { copyJob, copyRun } from '../storage/record-copy.js';
+import { copyJob, copyRun } from '../core/record-copy.js';
 
 /** The links a flush took from `SpanLinks`, given back if it fails. */
 type TakenLinks = ReturnType<SpanLinks['take']>;

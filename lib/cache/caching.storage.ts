@@ -1,6 +1,6 @@
 import { isJobLogger } from '../loggers/is-job-logger.js';
 import { LRUCache } from 'lru-cache';
-import { copyJob } from '../storage/record-copy.js';
+import { copyJob } from '../core/record-copy.js';
 import { errorForLog } from '../core/run-output.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { StorageClosedError } from '../errors/storage-closed.error.js';
@@ -12,7 +12,7 @@ import {
   isBatchStorage,
   isPrunableStorage,
   type RunPruneCriteria,
-} from '../storage/job-storage.js';
+} from '../interfaces/job-storage.js';
 import type { CachingStorageMetrics } from '../interfaces/metrics.interface.js';
 import type { CachingStorageOptions } from './caching-storage-options.interface.js';
 

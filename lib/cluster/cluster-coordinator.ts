@@ -7,9 +7,9 @@ import { releaseEntry, type ActiveRun, type Fire, type JobEntry } from '../core/
 import { mergeRunOutcome } from '../core/merge-run-outcome.js';
 import type { CoordinatorHost, RunCoordinator } from '../core/run-coordinator.js';
 import { isJobStoredAs, isRunStoredAs } from '../core/write-outcome.js';
-import type { ClusterStorage } from '../storage/cluster-storage.js';
-import type { JobStorage } from '../storage/job-storage.js';
-import { copyJob } from '../storage/record-copy.js';
+import type { ClusterStorage } from '../interfaces/cluster-storage.js';
+import type { JobStorage } from '../interfaces/job-storage.js';
+import { copyJob } from '../core/record-copy.js';
 import { ClusterMember } from './cluster-member.js';
 
 /** How much longer than `pollInterval` a fire waits for the instance it prefers. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { JobLogger } from '../interfaces/logger.interface.js';
 import type { NormalizedClusterOptions } from '../interfaces/scheduler-options.interface.js';
-import type { ClusterStorage } from '../storage/cluster-storage.js';
+import type { ClusterStorage } from '../interfaces/cluster-storage.js';
 import { formatError } from '../core/run-output.js';
 import type { StorageFaultLog } from '../core/storage-fault-log.js';
 import { withTimeout } from './with-timeout.js';

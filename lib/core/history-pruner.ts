@@ -1,6 +1,6 @@
 import type { JobLogger } from '../interfaces/logger.interface.js';
 import type { NormalizedHistoryRetention } from '../interfaces/scheduler-options.interface.js';
-import type { PrunableStorage } from '../storage/job-storage.js';
+import type { PrunableStorage } from '../interfaces/job-storage.js';
 import { errorForLog } from './run-output.js';
 import type { StorageFaultLog } from './storage-fault-log.js';
 

@@ -9,7 +9,7 @@ import { SchedulerNotStartedError } from '../errors/scheduler-not-started.error.
 import type { Job, JobDefinition } from '../interfaces/job.interface.js';
 import type { JobEventType } from '../interfaces/job-event.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
-import { copyJob } from '../storage/record-copy.js';
+import { copyJob } from './record-copy.js';
 import type { Firing } from './firing.js';
 import { firstFire, newJob, validateJobDefinition } from './job-definition.js';
 import { dropQueued, type Fire, type JobEntry } from './job-entry.js';

@@ -1,6 +1,6 @@
 import type { SpanContext } from '@opentelemetry/api';
 import type { Job } from '../interfaces/job.interface.js';
-import type { TraceHandle } from '../telemetry/job-tracer.js';
+import type { TraceHandle } from '../interfaces/job-tracer.js';
 import type { Run } from '../interfaces/run.interface.js';
 import type { RunContext } from './run-context.js';
 import type { Schedule } from './schedule/schedule.js';

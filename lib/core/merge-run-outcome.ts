@@ -1,5 +1,5 @@
 import type { Job } from '../interfaces/job.interface.js';
-import { copyJob } from '../storage/record-copy.js';
+import { copyJob } from './record-copy.js';
 
 /**
  * Cluster mode: the end of a run, written over the job as another instance left it during the run

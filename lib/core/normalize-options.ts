@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { isJobLogger } from '../loggers/is-job-logger.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import type { JobLogger } from '../interfaces/logger.interface.js';
-import type { JobTracer } from '../telemetry/job-tracer.js';
+import type { JobTracer } from '../interfaces/job-tracer.js';
 import type {
   NormalizedClusterOptions,
   NormalizedHistoryRetention,

@@ -1,7 +1,7 @@
 import type { JobContext } from '../interfaces/handler.interface.js';
 import type { Job } from '../interfaces/job.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
-import { copyJob, copyRun } from '../storage/record-copy.js';
+import { copyJob, copyRun } from './record-copy.js';
 
 /**
  * The `ctx` a handler receives. The job snapshot and the AbortController are made on first use:

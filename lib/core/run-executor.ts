@@ -6,7 +6,7 @@ import { RunAlreadyRecordedError } from '../errors/run-already-recorded.error.js
 import type { Job } from '../interfaces/job.interface.js';
 import type { JobEventType } from '../interfaces/job-event.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
-import { UNTRACED } from '../telemetry/job-tracer.js';
+import { UNTRACED } from '../interfaces/job-tracer.js';
 import { afterRun } from './after-run.js';
 import type { Firing } from './firing.js';
 import { releaseEntry, type ActiveRun, type Fire } from './job-entry.js';

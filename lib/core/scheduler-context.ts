@@ -1,7 +1,7 @@
 import type { NormalizedSchedulerOptions } from '../interfaces/scheduler-options.interface.js';
-import type { JobStorage } from '../storage/job-storage.js';
+import type { JobStorage } from '../interfaces/job-storage.js';
 import type { JobMetrics } from '../telemetry/job-metrics.js';
-import type { JobTracer } from '../telemetry/job-tracer.js';
+import type { JobTracer } from '../interfaces/job-tracer.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { FireTimer } from './fire-timer.js';
 import type { HandlerRegistry } from './handler-registry.js';

@@ -3,8 +3,8 @@ import type {
   CachingStorageMetrics,
 } from '../interfaces/metrics.interface.js';
 import type { NormalizedSchedulerOptions } from '../interfaces/scheduler-options.interface.js';
-import type { JobStorage } from '../storage/job-storage.js';
-import type { JobTracer } from '../telemetry/job-tracer.js';
+import type { JobStorage } from '../interfaces/job-storage.js';
+import type { JobTracer } from '../interfaces/job-tracer.js';
 import type { CoordinatorFactory } from './run-coordinator.js';
 import type { StorageFaultLog } from './storage-fault-log.js';
 

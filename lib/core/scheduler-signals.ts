@@ -3,7 +3,7 @@ import type { Job } from '../interfaces/job.interface.js';
 import type { JobEvent, JobEventType } from '../interfaces/job-event.interface.js';
 import type { SchedulerCounters } from '../interfaces/metrics.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
-import { copyJob, copyRun } from '../storage/record-copy.js';
+import { copyJob, copyRun } from './record-copy.js';
 
 /** The counters of what happened (monotonic since the scheduler was made). */
 export type SchedulerTallies = Omit<

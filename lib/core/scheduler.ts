@@ -9,7 +9,7 @@ import type { SchedulerMetrics } from '../interfaces/metrics.interface.js';
 import type { SchedulerHealth } from '../interfaces/scheduler-health.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
 import type { NormalizedSchedulerOptions } from '../interfaces/scheduler-options.interface.js';
-import { isPrunableStorage, type JobStorage } from '../storage/job-storage.js';
+import { isPrunableStorage, type JobStorage } from '../interfaces/job-storage.js';
 import { createJobTracer } from '../telemetry/create-job-tracer.js';
 import { JobMetrics } from '../telemetry/job-metrics.js';
 import { Dispatcher } from './dispatcher.js';

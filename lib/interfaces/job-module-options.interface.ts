@@ -1,5 +1,5 @@
 import type { FactoryProvider, ModuleMetadata, Type } from '@nestjs/common';
-import type { JobStorage } from '../storage/job-storage.js';
+import type { JobStorage } from './job-storage.js';
 import type {
   NormalizedSchedulerOptions,
   SchedulerOptions,

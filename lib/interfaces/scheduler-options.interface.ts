@@ -1,6 +1,6 @@
 import type { Duration } from './job.interface.js';
 import type { JobLogger } from './logger.interface.js';
-import type { JobTracer } from '../telemetry/job-tracer.js';
+import type { JobTracer } from './job-tracer.js';
 
 /** Options of the core `Scheduler` (and of `JobModule`, which adds `storage`). Defaults are the seed's. */
 export interface SchedulerOptions {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors/invalid-argument.error.js';
-import { MAX_LEASE_ID_LENGTH, type JobWriteCondition } from './cluster-storage.js';
+import { MAX_LEASE_ID_LENGTH, type JobWriteCondition } from '../interfaces/cluster-storage.js';
 
 /** A lease id or instance id: a non-empty string of at most `MAX_LEASE_ID_LENGTH`, without NUL. */
 export function checkLeaseId(argument: string, value: unknown): string {

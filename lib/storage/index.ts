@@ -1,3 +1,3 @@
-export * from './job-storage.js';
+export * from '../interfaces/job-storage.js';
 export * from './memory/index.js';
-export * from './cluster-storage.js';
+export * from '../interfaces/cluster-storage.js';

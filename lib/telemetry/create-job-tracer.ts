@@ -1,4 +1,4 @@
-import type { JobTracer } from './job-tracer.js';
+import type { JobTracer } from '../interfaces/job-tracer.js';
 import { NoopJobTracer } from './noop-job-tracer.js';
 import { loadOpenTelemetryApi } from './otel-api.js';
 import { OpenTelemetryJobTracer } from './otel-job-tracer.js';

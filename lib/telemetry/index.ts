@@ -1,6 +1,6 @@
 // Nothing here loads @opentelemetry/api at import time (an optional peer dependency): the
 // OpenTelemetry classes require it when they are constructed.
-export * from './job-tracer.js';
+export * from '../interfaces/job-tracer.js';
 export * from './noop-job-tracer.js';
 export * from './otel-job-tracer.js';
 export * from './create-job-tracer.js';

@@ -1,5 +1,5 @@
 import type { SpanContext } from '@opentelemetry/api';
-import { JobTracer, UNTRACED, type TraceHandle } from './job-tracer.js';
+import { JobTracer, UNTRACED, type TraceHandle } from '../interfaces/job-tracer.js';
 
 /** A `JobTracer` that traces nothing (used when `@opentelemetry/api` is not installed). */
 export class NoopJobTracer extends JobTracer {

@@ -18,7 +18,7 @@ import {
   type TraceHandle,
   type TracedJob,
   type TracedRun,
-} from './job-tracer.js';
+} from '../interfaces/job-tracer.js';
 import {
   INSTRUMENTATION_NAME,
   instrumentationVersion,

@@ -10,8 +10,8 @@ import {
   MAX_LEASE_ID_LENGTH,
   type ClusterStorage,
   type OrphanedJob,
-} from '../../lib/storage/cluster-storage.js';
-import { isBatchStorage, type JobStorage } from '../../lib/storage/job-storage.js';
+} from '../../lib/interfaces/cluster-storage.js';
+import { isBatchStorage, type JobStorage } from '../../lib/interfaces/job-storage.js';
 import { makeJob, makeRun } from './fixtures.js';
 
 /** A storage that several scheduler instances can share. */

@@ -15,9 +15,9 @@ import { StorageFaultLog } from '../../lib/core/storage-fault-log.js';
 import type { Job } from '../../lib/interfaces/job.interface.js';
 import type { JobLogger } from '../../lib/interfaces/logger.interface.js';
 import type { SchedulerOptions } from '../../lib/interfaces/scheduler-options.interface.js';
-import type { JobStorage } from '../../lib/storage/job-storage.js';
+import type { JobStorage } from '../../lib/interfaces/job-storage.js';
 import { JobMetrics } from '../../lib/telemetry/job-metrics.js';
-import { UNTRACED } from '../../lib/telemetry/job-tracer.js';
+import { UNTRACED } from '../../lib/interfaces/job-tracer.js';
 import { NoopJobTracer } from '../../lib/telemetry/noop-job-tracer.js';
 import { makeRun } from './fixtures.js';
 

@@ -14,7 +14,7 @@ import type {
   JobWriteCondition,
   LeaseRecord,
   OrphanedJob,
-} from '../../lib/storage/cluster-storage.js';
+} from '../../lib/interfaces/cluster-storage.js';
 import { MemoryStorage } from '../../lib/storage/memory/memory.storage.js';
 
 /** What `SharedMemoryClusterStorage` takes. */

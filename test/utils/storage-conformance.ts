@@ -10,7 +10,7 @@ import {
   isBatchStorage,
   type BatchStorage,
   type JobStorage,
-} from '../../lib/storage/job-storage.js';
+} from '../../lib/interfaces/job-storage.js';
 import { makeJob, makeRun } from './fixtures.js';
 
 const JOB_STATUSES: readonly JobStatus[] = ['pending', 'running', 'paused', 'completed', 'failed'];

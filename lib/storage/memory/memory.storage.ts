@@ -3,13 +3,13 @@ import { JobNotFoundError } from '../../errors/job-not-found.error.js';
 import { StorageClosedError } from '../../errors/storage-closed.error.js';
 import type { Job, JobStatus, JobType, MisfirePolicy } from '../../interfaces/job.interface.js';
 import type { Run, RunStatus } from '../../interfaces/run.interface.js';
-import { copyPayload } from '../record-copy.js';
+import { copyPayload } from '../../core/record-copy.js';
 import {
   JobStorage,
   type BatchStorage,
   type PrunableStorage,
   type RunPruneCriteria,
-} from '../job-storage.js';
+} from '../../interfaces/job-storage.js';
 
 /** A stored job: the `Job` fields, with dates as epoch milliseconds. */
 interface JobRecord {

@@ -1,4 +1,8 @@
-import type { JobWriteCondition, LeaseRecord, OrphanedJob } from '../cluster-storage.js';
+import type {
+  JobWriteCondition,
+  LeaseRecord,
+  OrphanedJob,
+} from '../../interfaces/cluster-storage.js';
 import type { DbRow } from './job-row-codec.js';
 import { LEASE_COLUMNS, type ColumnSpec } from './job-table-columns.js';
 import { JOB_WRITE_COLUMNS, Params, RUN_WRITE_COLUMNS, type Statement } from './job-sql.js';

@@ -14,13 +14,13 @@ import type {
   JobWriteCondition,
   LeaseRecord,
   OrphanedJob,
-} from '../cluster-storage.js';
+} from '../../interfaces/cluster-storage.js';
 import {
   JobStorage,
   type BatchStorage,
   type PrunableStorage,
   type RunPruneCriteria,
-} from '../job-storage.js';
+} from '../../interfaces/job-storage.js';
 import { ClusterSql, SQLITE_CLUSTER_REASON, toLeaseRecord, toOrphanedJob } from './cluster-sql.js';
 import { JobRowCodec, type DbRow } from './job-row-codec.js';
 import {

@@ -6,7 +6,7 @@ import { JobNotFoundError } from '../../../lib/errors/job-not-found.error.js';
 import { StorageClosedError } from '../../../lib/errors/storage-closed.error.js';
 import type { Job } from '../../../lib/interfaces/job.interface.js';
 import type { Run } from '../../../lib/interfaces/run.interface.js';
-import { isBatchStorage, isPrunableStorage } from '../../../lib/storage/job-storage.js';
+import { isBatchStorage, isPrunableStorage } from '../../../lib/interfaces/job-storage.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
 import { makeJob, makeRun } from '../../utils/fixtures.js';
 import { CountingBatchStorage, PerRecordStorage } from './counting-storage.js';

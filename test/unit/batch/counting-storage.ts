@@ -1,6 +1,6 @@
 import type { Job, JobStatus } from '../../../lib/interfaces/job.interface.js';
 import type { Run } from '../../../lib/interfaces/run.interface.js';
-import { JobStorage, type BatchStorage } from '../../../lib/storage/job-storage.js';
+import { JobStorage, type BatchStorage } from '../../../lib/interfaces/job-storage.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
 
 type Method =

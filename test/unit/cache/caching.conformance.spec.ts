@@ -1,7 +1,7 @@
 import { BatchingStorage } from '../../../lib/batch/batching.storage.js';
 import { CachingStorage } from '../../../lib/cache/caching.storage.js';
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';
-import type { JobStorage } from '../../../lib/storage/job-storage.js';
+import type { JobStorage } from '../../../lib/interfaces/job-storage.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
 import { describeStorageConformance } from '../../utils/storage-conformance.js';
 import { PerRecordStorage } from '../batch/counting-storage.js';

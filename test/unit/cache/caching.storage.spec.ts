@@ -12,7 +12,7 @@ import {
   isBatchStorage,
   isPrunableStorage,
   type JobStorage,
-} from '../../../lib/storage/job-storage.js';
+} from '../../../lib/interfaces/job-storage.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
 import { makeJob, makeRun } from '../../utils/fixtures.js';
 import { PerRecordStorage } from '../batch/counting-storage.js';

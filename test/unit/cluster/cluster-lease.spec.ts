@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterLease } from '../../../lib/cluster/cluster-lease.js';
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';
-import type { ClusterStorage } from '../../../lib/storage/cluster-storage.js';
+import type { ClusterStorage } from '../../../lib/interfaces/cluster-storage.js';
 
 /** A promise and the function that resolves it. */
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {

@@ -3,7 +3,7 @@ import { HistoryPruner } from '../../../lib/core/history-pruner.js';
 import { Scheduler } from '../../../lib/scheduler.js';
 import { InvalidOptionsError } from '../../../lib/errors/invalid-options.error.js';
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';
-import { JobStorage } from '../../../lib/storage/job-storage.js';
+import { JobStorage } from '../../../lib/interfaces/job-storage.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
 import { makeJob, makeRun } from '../../utils/fixtures.js';
 import { advance, makeScheduler } from '../../utils/scheduler-harness.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LocalCoordinator } from '../../../lib/core/local-coordinator.js';
+import type { RunCoordinator } from '../../../lib/core/run-coordinator.js';
 import { JobNotFoundError } from '../../../lib/errors/job-not-found.error.js';
 import { RunAlreadyRecordedError } from '../../../lib/errors/run-already-recorded.error.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
@@ -12,7 +13,8 @@ async function setUp() {
   const job = makeJob({ handlerName: 'h' });
   await storage.createJob(job);
   const entry = hold(host, job);
-  return { storage, host, logger, entry, coordinator: new LocalCoordinator(host) };
+  const coordinator: RunCoordinator = new LocalCoordinator(host);
+  return { storage, host, logger, entry, coordinator };
 }
 
 describe('LocalCoordinator (a scheduler alone with its storage)', () => {
@@ -94,7 +96,7 @@ describe('LocalCoordinator (a scheduler alone with its storage)', () => {
     active.run.status = 'success';
     active.run.endAt = new Date();
     entry.job.status = 'pending';
-    expect(await coordinator.writeEnd(active)).toBe(true);
+    expect(await coordinator.writeEnd(active, 0, false)).toBe(true);
     expect((await storage.getRuns(entry.job.id, 1))[0]?.status).toBe('success');
     expect((await storage.getJob(entry.job.id))?.status).toBe('pending');
   });

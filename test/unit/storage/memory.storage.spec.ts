@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StorageClosedError } from '../../../lib/errors/storage-closed.error.js';
 import type { Job } from '../../../lib/interfaces/job.interface.js';
 import type { Run } from '../../../lib/interfaces/run.interface.js';
-import { JobStorage, isBatchStorage } from '../../../lib/storage/job-storage.js';
+import { JobStorage, isBatchStorage } from '../../../lib/interfaces/job-storage.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
 import { makeJob, makeRun } from '../../utils/fixtures.js';
 import { describeStorageConformance } from '../../utils/storage-conformance.js';

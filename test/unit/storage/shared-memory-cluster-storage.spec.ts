@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StorageClosedError } from '../../../lib/errors/storage-closed.error.js';
-import { isClusterStorage } from '../../../lib/storage/cluster-storage.js';
+import { isClusterStorage } from '../../../lib/interfaces/cluster-storage.js';
 import { describeClusterStorageConformance } from '../../utils/cluster-storage-conformance.js';
 import { makeJob, makeRun } from '../../utils/fixtures.js';
 import { SharedMemoryClusterStorage } from '../../utils/shared-memory-cluster-storage.js';

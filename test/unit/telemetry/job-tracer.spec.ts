@@ -17,7 +17,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobTimeoutError } from '../../../lib/errors/job-timeout.error.js';
 import { createJobTracer } from '../../../lib/telemetry/create-job-tracer.js';
-import { UNTRACED } from '../../../lib/telemetry/job-tracer.js';
+import { UNTRACED } from '../../../lib/interfaces/job-tracer.js';
 import { NoopJobTracer } from '../../../lib/telemetry/noop-job-tracer.js';
 import { OpenTelemetryJobTracer } from '../../../lib/telemetry/otel-job-tracer.js';
 import { installTracing, type TracingSdk } from './otel-sdk.js';

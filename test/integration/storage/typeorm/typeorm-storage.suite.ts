@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../../../lib/errors/invalid-argument.er
 import { RunAlreadyRecordedError } from '../../../../lib/errors/run-already-recorded.error.js';
 import { InvalidJobError } from '../../../../lib/errors/invalid-job.error.js';
 import type { Run } from '../../../../lib/interfaces/run.interface.js';
-import { isPrunableStorage, type JobStorage } from '../../../../lib/storage/job-storage.js';
+import { isPrunableStorage, type JobStorage } from '../../../../lib/interfaces/job-storage.js';
 import {
   createJobSchedulerEntitySchemas,
   createJobTablesMigration,

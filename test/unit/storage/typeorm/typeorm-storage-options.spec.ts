@@ -3,12 +3,12 @@ import { DataSource } from 'typeorm';
 import { InvalidArgumentError } from '../../../../lib/errors/invalid-argument.error.js';
 import { InvalidOptionsError } from '../../../../lib/errors/invalid-options.error.js';
 import { StorageClosedError } from '../../../../lib/errors/storage-closed.error.js';
-import { isClusterStorage } from '../../../../lib/storage/cluster-storage.js';
+import { isClusterStorage } from '../../../../lib/interfaces/cluster-storage.js';
 import {
   isBatchStorage,
   isPrunableStorage,
   JobStorage,
-} from '../../../../lib/storage/job-storage.js';
+} from '../../../../lib/interfaces/job-storage.js';
 import {
   createJobEntitySchema,
   createJobSchedulerEntitySchemas,

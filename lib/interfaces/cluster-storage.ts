@@ -1,5 +1,5 @@
-import type { Job } from '../interfaces/job.interface.js';
-import type { Run } from '../interfaces/run.interface.js';
+import type { Job } from './job.interface.js';
+import type { Run } from './run.interface.js';
 
 /**
  * The longest lease id and instance id a `ClusterStorage` takes (`TypeOrmStorage`: `varchar(128)`);

@@ -1,5 +1,5 @@
-import type { Job, JobStatus } from '../interfaces/job.interface.js';
-import type { Run } from '../interfaces/run.interface.js';
+import type { Job, JobStatus } from './job.interface.js';
+import type { Run } from './run.interface.js';
 
 /**
  * Where jobs and their run history live. Implementations return copies (never live objects) and
