@@ -1,5 +1,5 @@
 import { fireBefore, fireBeforeWithinSecond, type ActiveRun, type Fire } from './job-entry.js';
-import { MinHeap } from './min-heap.js';
+import { OrderedQueue } from './ordered-queue.js';
 
 /**
  * The `concurrentRuns` slots. A due fire starts at once when a slot is free, else waits, in due
@@ -10,7 +10,7 @@ export class Dispatcher {
   /** Runs holding a slot: their start being recorded, or their handler going on. */
   readonly active = new Set<ActiveRun>();
   /** Due fires waiting for a free slot, by due time. */
-  private readonly waiting: MinHeap<Fire>;
+  private readonly waiting: OrderedQueue<Fire>;
   /** Cluster mode: fires holding a slot while their claim is written. */
   private claiming = 0;
 
@@ -23,7 +23,7 @@ export class Dispatcher {
     private readonly slots: number,
     private readonly cluster: boolean,
   ) {
-    this.waiting = new MinHeap<Fire>(cluster ? fireBeforeWithinSecond : fireBefore);
+    this.waiting = new OrderedQueue<Fire>(cluster ? fireBeforeWithinSecond : fireBefore);
   }
 
   /** Fires waiting for a slot. */

@@ -1,6 +1,6 @@
 import type { SpanContext } from '@opentelemetry/api';
 import { fireBefore, type Fire, type JobEntry } from './job-entry.js';
-import { MinHeap } from './min-heap.js';
+import { OrderedQueue } from './ordered-queue.js';
 import { WakeTimer } from './wake-timer.js';
 
 /**
@@ -8,7 +8,7 @@ import { WakeTimer } from './wake-timer.js';
  * scheduler's one wake-up timer, which also serves the runs' time-outs (`wakeAt`).
  */
 export class FireTimer {
-  private readonly heap = new MinHeap<Fire>(fireBefore);
+  private readonly heap = new OrderedQueue<Fire>(fireBefore);
   private seq = 0;
   private readonly timer: WakeTimer;
 

@@ -2,6 +2,8 @@ import { JobNotFoundError } from '../errors/job-not-found.error.js';
 import type { ActiveRun, JobEntry } from './job-entry.js';
 import type { CoordinatorHost, RunCoordinator } from './run-coordinator.js';
 
+const DONE: Promise<void> = Promise.resolve();
+
 /**
  * A scheduler alone with its storage: it is the only writer, so a change is a plain update, a fire
  * needs no claim (the job is written `running`, then the run inserted), and a job found `running` at
@@ -45,14 +47,15 @@ export class LocalCoordinator implements RunCoordinator {
     this.host.execute(active);
   }
 
-  async beforeRecord(active: ActiveRun): Promise<void> {
+  // The two writes of a run's start return the storage's own promises: one await each in the
+  // run path, no promise of ours around them.
+  beforeRecord(active: ActiveRun): Promise<void> {
     const entry = active.fire.entry;
-    if (!entry.removed) await this.host.store.updateJob(entry.job);
+    return entry.removed ? DONE : this.host.store.updateJob(entry.job);
   }
 
-  async insertRun(active: ActiveRun): Promise<boolean> {
-    await this.host.store.createRun(active.run);
-    return true;
+  insertRun(active: ActiveRun): Promise<void> {
+    return this.host.store.createRun(active.run);
   }
 
   startFailed(active: ActiveRun, err: unknown, skipped: boolean): boolean {

@@ -50,8 +50,11 @@ export interface RunCoordinator {
   launch(active: ActiveRun): void;
   /** What is written before the run's record (alone: the job, `running`); throws when it fails. */
   beforeRecord(active: ActiveRun): Promise<void>;
-  /** One insert of the run's record; false when the claim it needs is no longer this instance's. */
-  insertRun(active: ActiveRun): Promise<boolean>;
+  /**
+   * One insert of the run's record; resolves to false when the claim it needs is no longer this
+   * instance's (alone it resolves to nothing: a write that did not throw is the run's).
+   */
+  insertRun(active: ActiveRun): Promise<boolean | void>;
   /** The run's start could not be recorded: puts the job back; true when the fire is to start over. */
   startFailed(active: ActiveRun, err: unknown, skipped: boolean): boolean;
   /**

@@ -96,7 +96,8 @@ export class RunExecutor {
     const { fire, run } = active;
     active.trace = ctx.tracer.startRun(fire.entry.job, fire.link, run);
     run.traceId = ctx.tracer.traceId(active.trace);
-    void ctx.tracer.runInContext(active.trace, this.begin, this, active);
+    if (active.trace === UNTRACED) void this.begin(active);
+    else void ctx.tracer.runInContext(active.trace, this.begin, this, active);
   }
 
   /** Aborts the runs still going on (stop() waited `shutdownTimeout` for them). */
@@ -109,18 +110,34 @@ export class RunExecutor {
     }
   }
 
-  /** Records the start, then calls the handler; its settling (or the time-out) ends the run. */
+  /**
+   * Records the start, then calls the handler; its settling (or the time-out) ends the run. One
+   * async frame for the whole run on the path where every write goes through at once.
+   */
   private async begin(active: ActiveRun): Promise<void> {
     const { ctx } = this;
     const { fire } = active;
     const job = fire.entry.job;
+    const coordinator = this.coordinator();
     try {
-      await this.coordinator().beforeRecord(active);
+      await coordinator.beforeRecord(active);
     } catch (err) {
       // Nothing of the run is stored yet: the fire can start over.
       return this.startFailed(active, err);
     }
-    if (!(await this.recordStart(active)) || active.settled) return;
+    let inserted: boolean;
+    try {
+      inserted = (await coordinator.insertRun(active)) !== false;
+      ctx.faults.succeeded();
+    } catch (error) {
+      inserted = await this.retryStart(active, error);
+      if (active.settled) return; // given up, or aborted by stop() meanwhile
+    }
+    if (!inserted) {
+      this.startFailed(active, new InstanceLostError(job.id, active.claim, 'this instance'));
+      return;
+    }
+    if (active.settled) return;
     // Counted and told once its record is written (a start that could not be is tried again).
     ctx.signals.tallies.runsStarted++;
     ctx.signals.emit('run.started', fire.entry.job, active.run);
@@ -139,52 +156,38 @@ export class RunExecutor {
     } catch (err) {
       return this.settle(active, false, err);
     }
-    if (isThenable(result)) {
-      result.then(
-        (value) => this.settle(active, true, value),
-        (err) => this.settle(active, false, err),
-      );
-    } else {
-      this.settle(active, true, result);
+    if (!isThenable(result)) return this.settle(active, true, result);
+    // Awaited here rather than with two closures: settle() is idempotent, so a time-out that
+    // settled the run first makes this a no-op.
+    try {
+      this.settle(active, true, await result);
+    } catch (err) {
+      this.settle(active, false, err);
     }
   }
 
   /**
-   * Inserts the run's record (in a cluster, only while the claim is this instance's). A write that
-   * failed may have landed with its answer lost, so it is not given up but tried again, with the same
-   * run id, until the answer is definite: the fire is then run (or, when the storage refuses the run
-   * for good, dropped). Resolves to whether the handler may run.
+   * The insert of the run's record failed with `error` (in a cluster, the insert made only while the
+   * claim is this instance's). It may have landed with its answer lost, so it is not given up but
+   * tried again, with the same run id, until the answer is definite. Resolves to whether the record
+   * is the run's; a run the storage refuses for good (its fire recorded by another run, its job
+   * gone) is settled (its start failed) before it resolves, as is one aborted by stop().
    */
-  private async recordStart(active: ActiveRun): Promise<boolean> {
-    const { ctx } = this;
+  private async retryStart(active: ActiveRun, error: unknown): Promise<boolean> {
     const coordinator = this.coordinator();
-    let inserted: boolean;
-    try {
-      inserted = await coordinator.insertRun(active);
-      ctx.faults.succeeded();
-    } catch (error) {
-      const { run, fire } = active;
-      const outcome = await ctx.writes.untilDefinite(
-        `the start of run ${run.id} of job "${fire.entry.job.id}"`,
-        () => coordinator.insertRun(active),
-        () => active.settled,
-        { error },
-      );
-      if (active.settled) return false; // aborted by stop() meanwhile
-      if (!outcome.ok) {
-        // A retry refused as a fire recorded already: the first try landed, unless another run did.
-        const landed =
-          outcome.error instanceof RunAlreadyRecordedError && (await this.isStored(run));
-        if (!landed) this.startFailed(active, outcome.error);
-        return landed;
-      }
-      inserted = outcome.value;
-    }
-    if (!inserted) {
-      const job = active.fire.entry.job;
-      this.startFailed(active, new InstanceLostError(job.id, active.claim, 'this instance'));
-    }
-    return inserted;
+    const { run, fire } = active;
+    const outcome = await this.ctx.writes.untilDefinite(
+      `the start of run ${run.id} of job "${fire.entry.job.id}"`,
+      async () => (await coordinator.insertRun(active)) !== false,
+      () => active.settled,
+      { error },
+    );
+    if (active.settled) return false;
+    if (outcome.ok) return outcome.value;
+    // A retry refused as a fire recorded already: the first try landed, unless another run did.
+    const landed = outcome.error instanceof RunAlreadyRecordedError && (await this.isStored(run));
+    if (!landed) this.startFailed(active, outcome.error);
+    return landed;
   }
 
   /** Whether the run is stored (read back, retried, after a write whose answer was lost). */
@@ -213,11 +216,13 @@ export class RunExecutor {
     job.lastRunAt = active.lastRunBefore;
     // This fire was recorded already (by another instance, or a trigger in the same millisecond).
     const skipped = err instanceof RunAlreadyRecordedError;
-    ctx.tracer.endRun(active.trace, {
-      status: skipped ? 'skipped' : 'failed',
-      durationMs: 0,
-      error: skipped ? undefined : err,
-    });
+    if (active.trace !== UNTRACED) {
+      ctx.tracer.endRun(active.trace, {
+        status: skipped ? 'skipped' : 'failed',
+        durationMs: 0,
+        error: skipped ? undefined : err,
+      });
+    }
     if (skipped) {
       ctx.signals.tallies.firesSkipped++;
       ctx.signals.emit('run.skipped', entry.job);
@@ -260,7 +265,8 @@ export class RunExecutor {
     }
     ctx.telemetry.runEnded(active.fire.entry.job.handlerName, run.status, run.duration);
     this.firing().pump();
-    void ctx.tracer.runInContext(active.trace, this.finish, this, active, ok, now, value);
+    if (active.trace === UNTRACED) void this.finish(active, ok, now, value);
+    else void ctx.tracer.runInContext(active.trace, this.finish, this, active, ok, now, value);
   }
 
   /** Decides what comes next for the job, and writes the run and the job. */
@@ -312,11 +318,13 @@ export class RunExecutor {
     const decidedNext = (job.nextRunAt?.getTime() ?? null) !== nextBefore;
     // Fenced (the run was recorded lost by another instance): its outcome here is no event.
     if (!(await this.coordinator().writeEnd(active, versionBefore, decidedNext))) event = null;
-    ctx.tracer.endRun(active.trace, {
-      status: ok ? 'success' : 'failed',
-      durationMs: run.duration,
-      error: ok ? undefined : value,
-    });
+    if (active.trace !== UNTRACED) {
+      ctx.tracer.endRun(active.trace, {
+        status: ok ? 'success' : 'failed',
+        durationMs: run.duration,
+        error: ok ? undefined : value,
+      });
+    }
     releaseEntry(entry);
     firing.followUp(entry, true);
     if (event !== 'run.succeeded' && event !== null) {

@@ -34,7 +34,8 @@ export type FlushKind = 'jobs' | 'runs';
 /**
  * A span started by a `JobTracer` and the context in which it is the active span. Both are
  * undefined when nothing is traced (no `@opentelemetry/api`, no SDK registered), which is the one
- * shared `UNTRACED` handle: tracing then allocates nothing per run.
+ * shared `UNTRACED` handle: tracing then allocates nothing per run, and the scheduler calls neither
+ * `runInContext` nor `endRun` with it (there is no span to make active or to end).
  */
 export interface TraceHandle {
   readonly span: Span | undefined;

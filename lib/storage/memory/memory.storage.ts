@@ -59,6 +59,7 @@ interface JobEntry {
   job: JobRecord;
   /** Runs oldest first: in insertion order, which is `(startAt, seq)` order while `runsSorted`. */
   runs: RunRecord[] | null;
+  /** The runs by id, once there are `INDEX_RUNS_FROM` of them (null before). */
   runsById: Map<string, RunRecord> | null;
   /** Whether `runs` is known to be in `(startAt, seq)` order. */
   runsSorted: boolean;
@@ -207,7 +208,7 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
         const prune =
           removed < limit && run.status !== 'running' && (i < excess || run.startAt < before);
         if (prune) {
-          entry.runsById!.delete(run.id);
+          entry.runsById?.delete(run.id);
           removed++;
         } else {
           runs[kept++] = run;
@@ -234,7 +235,7 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
 
   /** Replaces the run with `run.id` in place (keeping its position), or appends it. */
   private putRun(entry: JobEntry, run: Run): void {
-    const existing = entry.runsById?.get(run.id);
+    const existing = findRun(entry, run.id);
     if (existing) {
       const previousStartAt = existing.startAt;
       assignRun(existing, run);
@@ -245,8 +246,23 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
     const runs = (entry.runs ??= []);
     if (runs.length > 0 && record.startAt < runs[runs.length - 1].startAt) entry.runsSorted = false;
     runs.push(record);
-    (entry.runsById ??= new Map()).set(record.id, record);
+    if (entry.runsById !== null) entry.runsById.set(record.id, record);
+    else if (runs.length >= INDEX_RUNS_FROM) entry.runsById = new Map(runs.map((r) => [r.id, r]));
   }
+}
+
+/**
+ * A job's runs get an index by id once it has this many: below it, a scan from the newest (the run
+ * being ended is nearly always the last one) is as fast, and a job with a few runs holds no Map.
+ */
+const INDEX_RUNS_FROM = 16;
+
+function findRun(entry: JobEntry, id: string): RunRecord | undefined {
+  if (entry.runsById !== null) return entry.runsById.get(id);
+  const runs = entry.runs;
+  if (runs === null) return undefined;
+  for (let i = runs.length - 1; i >= 0; i--) if (runs[i]!.id === id) return runs[i];
+  return undefined;
 }
 
 /** Oldest first: by `startAt`, then by insertion. */
