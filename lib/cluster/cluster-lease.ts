@@ -3,6 +3,7 @@ import type { JobLogger } from '../interfaces/logger.interface.js';
 import type { NormalizedClusterOptions } from '../interfaces/scheduler-options.interface.js';
 import type { ClusterStorage } from '../interfaces/cluster-storage.js';
 import { formatError } from '../core/run-output.js';
+import { RetryBackoff } from '../core/retry-backoff.js';
 import type { StorageFaultLog } from '../core/storage-fault-log.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -25,7 +26,8 @@ export class ClusterLease {
   private validUntil = -Infinity;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
-  private failures = 0;
+  /** Renewals that failed in a row; after one, the next comes sooner (within a second). */
+  private readonly retries: RetryBackoff;
   /** The renewal under way (and the new lease it may be taking), which release() waits for. */
   private beating: Promise<void> | undefined;
 
@@ -38,7 +40,11 @@ export class ClusterLease {
     private readonly faults?: StorageFaultLog,
     // The global `performance` (not node:perf_hooks'): fake timers replace it in tests.
     private readonly monotonic: () => number = () => performance.now(),
-  ) {}
+  ) {
+    // After a failed renewal the next comes within a second (the lease is still valid for a while).
+    const soon = Math.min(options.heartbeatInterval, 1_000);
+    this.retries = new RetryBackoff(soon, soon, 0);
+  }
 
   /** The lease id now held: `<instanceId>#<random>`, new at each acquisition. */
   get id(): string {
@@ -107,20 +113,21 @@ export class ClusterLease {
         'renewing the lease',
       );
     } catch (err) {
-      this.failures++;
+      const failures = this.retries.failures + 1;
+      this.retries.failed();
       if (this.faults !== undefined) {
         this.faults.failed(
           `the renewal of lease ${this.current} (no new run starts once it is ${this.options.leaseTtl} ms old)`,
           err,
         );
-      } else if (this.failures === 1 || this.failures % 10 === 0) {
+      } else if (failures === 1 || failures % 10 === 0) {
         this.logger.warn(
-          `Cluster: could not renew lease ${this.current} (${this.failures} time(s) in a row); no new run starts once it is ${this.options.leaseTtl} ms old: ${formatError(err, 500)}`,
+          `Cluster: could not renew lease ${this.current} (${failures} time(s) in a row); no new run starts once it is ${this.options.leaseTtl} ms old: ${formatError(err, 500)}`,
         );
       }
       return;
     }
-    this.failures = 0;
+    this.retries.succeeded();
     this.faults?.succeeded();
     if (renewed) {
       this.validUntil = sentAt + this.options.leaseTtl;
@@ -151,9 +158,7 @@ export class ClusterLease {
       void this.beat().finally(() =>
         // After a failure, try again sooner: the lease is still valid for a while.
         this.schedule(
-          this.failures > 0
-            ? Math.min(this.options.heartbeatInterval, 1_000)
-            : this.options.heartbeatInterval,
+          this.retries.failures > 0 ? this.retries.delay() : this.options.heartbeatInterval,
         ),
       );
     }, delay);

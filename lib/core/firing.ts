@@ -1,7 +1,7 @@
 import type { SpanContext } from '@opentelemetry/api';
 import type { Job } from '../interfaces/job.interface.js';
 import { errorForLog } from './run-output.js';
-import { restartDelay } from './fault-backoff.js';
+import { restartDelay } from './retry-backoff.js';
 import {
   dropQueued,
   releaseEntry,

@@ -1,6 +1,6 @@
 import { JobNotFoundError } from '../errors/job-not-found.error.js';
 import type { JobLogger } from '../interfaces/logger.interface.js';
-import { writeRetryDelay } from './fault-backoff.js';
+import { RetryBackoff, WRITE_RETRY_FIRST_MS, WRITE_RETRY_MAX_MS } from './retry-backoff.js';
 import { errorForLog } from './run-output.js';
 import { sleep } from './settles-within.js';
 import type { StorageFaultLog } from './storage-fault-log.js';
@@ -52,13 +52,15 @@ export class RetriedWrites {
   ): Promise<WriteOutcome<T>> {
     let tries = failed === undefined ? 0 : 1;
     let error = failed?.error;
+    let backoff: RetryBackoff | undefined;
     for (;;) {
       if (tries > 0) {
         if (isDefinite(error) || this.now() >= this.deadline || abandoned()) {
           return { ok: false, error, tries };
         }
         this.faults.failed(`the record of ${what}`, error);
-        await sleep(writeRetryDelay(tries));
+        backoff ??= new RetryBackoff(WRITE_RETRY_FIRST_MS, WRITE_RETRY_MAX_MS);
+        await sleep(backoff.failed());
         if (abandoned()) return { ok: false, error, tries };
       }
       tries++;

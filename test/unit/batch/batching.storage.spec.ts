@@ -180,7 +180,9 @@ describe('BatchingStorage', () => {
       const { storage } = make({ flushInterval: 60_000 });
       const [job] = await addJobs(storage, 1);
       await storage.updateJob(job);
-      const timer = (storage as unknown as { timer: NodeJS.Timeout | null }).timer;
+      // Internal: the buffer's one timer.
+      const { buffer } = storage as unknown as { buffer: { timer: NodeJS.Timeout | null } };
+      const timer = buffer.timer;
       expect(timer?.hasRef()).toBe(false);
       await storage.close();
     });

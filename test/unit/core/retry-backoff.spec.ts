@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  RetryBackoff,
   RESTART_MAX_MS,
   WRITE_RETRY_MAX_MS,
   restartDelay,
   writeRetryDelay,
-} from '../../../lib/core/fault-backoff.js';
+} from '../../../lib/core/retry-backoff.js';
 
 describe('fault backoff', () => {
   const top = (): number => 1 - Number.EPSILON;
@@ -53,5 +54,18 @@ describe('fault backoff', () => {
       expect(delay).toBeGreaterThanOrEqual(150);
       expect(delay).toBeLessThanOrEqual(200);
     }
+  });
+
+  it('RetryBackoff counts failures in a row, waits longer after each, and starts over after a success', () => {
+    const backoff = new RetryBackoff(100, 1_000, 0.5, top);
+    expect(backoff.failures).toBe(0);
+    expect([1, 2, 3, 4, 5].map(() => backoff.failed())).toStrictEqual([100, 200, 400, 800, 1_000]);
+    expect(backoff.failures).toBe(5);
+    expect(backoff.delay()).toBe(1_000);
+    expect(backoff.succeeded()).toBe(5);
+    expect(backoff.succeeded()).toBe(0);
+    expect(backoff.failed()).toBe(100);
+    expect(new RetryBackoff(100, 1_000, 0.5, bottom).failed()).toBe(50);
+    expect(new RetryBackoff(700, 700, 0).failed()).toBe(700);
   });
 });
