@@ -1,5 +1,4 @@
-import { isJobLogger } from '../loggers/is-job-logger.js';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import { copyJob } from '../core/record-copy.js';
 import { errorForLog } from '../core/run-output.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
@@ -15,10 +14,9 @@ import {
 } from '../interfaces/job-storage.js';
 import type { CachingStorageMetrics } from '../interfaces/metrics.interface.js';
 import type { CachingStorageOptions } from './caching-storage-options.interface.js';
+import { jobLru } from './job-lru.js';
 
 const NAME = 'CachingStorage';
-/** The longest delay `setInterval` takes (a longer one fires after 1 ms). */
-const MAX_TIMER_DELAY = 2_147_483_647;
 
 /**
  * What is under way for one job id: the read that misses share, and the writes. Kept only while
@@ -92,32 +90,10 @@ export class CachingStorage extends JobStorage {
     if (typeof (inner as Partial<JobStorage> | null)?.getJob !== 'function')
       throw new InvalidOptionsError('inner', inner, 'a JobStorage instance');
     this.inner = inner;
-    const logger = options?.logger;
-    if (!isJobLogger(logger))
-      throw new InvalidOptionsError('logger', logger, 'a logger with log, warn and error methods');
+    const { logger, cache, cleanupInterval } = jobLru(options, () => this.evictions++);
     this.logger = logger;
-    const capacity = options.capacity;
-    if (typeof capacity !== 'number' || !Number.isSafeInteger(capacity) || capacity < 1)
-      throw new InvalidOptionsError('capacity', capacity, 'an integer of at least 1');
-    const ttl = positiveMs('ttl', options.ttl);
-    this.cleanupInterval = Math.min(
-      positiveMs('cleanupInterval', options.cleanupInterval),
-      MAX_TIMER_DELAY,
-    );
-    const now = options.now;
-    if (now !== undefined && typeof now !== 'function')
-      throw new InvalidOptionsError('now', now, 'a function returning milliseconds');
-
-    this.cache = new LRUCache<string, Job>({
-      max: capacity,
-      ttl,
-      // Read the clock on every lookup: exact expiry and no timer behind the scenes.
-      ttlResolution: 0,
-      perf: offsetClock(now ?? (() => performance.now())),
-      dispose: (_job, _id, reason) => {
-        if (reason === 'evict') this.evictions++;
-      },
-    });
+    this.cache = cache;
+    this.cleanupInterval = cleanupInterval;
 
     if (isBatchStorage(inner)) {
       const batchUpdateJobs = (jobs: Job[]): Promise<void> => this.writeBatch(inner, jobs);
@@ -427,22 +403,6 @@ function tryCopy(job: Job): Job | null {
   }
 }
 
-/**
- * The clock as the LRU reads it: counted from 1 at construction, because the LRU takes a start time
- * of exactly 0 for "never expires" (a fake or test clock often starts at 0).
- */
-function offsetClock(now: () => number): { now(): number } {
-  const base = now() - 1;
-  return { now: () => now() - base };
-}
-
 function rejectClosed(): Promise<never> {
   return Promise.reject(new StorageClosedError(NAME));
-}
-
-/** A positive finite duration, rounded up to whole milliseconds. */
-function positiveMs(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw new InvalidOptionsError(option, value, 'a number of milliseconds greater than 0');
-  return Math.ceil(value);
 }

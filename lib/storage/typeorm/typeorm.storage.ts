@@ -1,13 +1,13 @@
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { InvalidArgumentError } from '../../errors/invalid-argument.error.js';
 import { RunAlreadyRecordedError } from '../../errors/run-already-recorded.error.js';
 import { InvalidOptionsError } from '../../errors/invalid-options.error.js';
 import { JobAlreadyExistsError } from '../../errors/job-already-exists.error.js';
 import { JobNotFoundError } from '../../errors/job-not-found.error.js';
-import { StorageClosedError } from '../../errors/storage-closed.error.js';
 import type { Job, JobStatus } from '../../interfaces/job.interface.js';
 import type { Run } from '../../interfaces/run.interface.js';
 import { checkJobWriteCondition, checkLeaseId, checkTtl } from '../cluster-arguments.js';
+import { checkPruneCriteria } from '../prune-arguments.js';
 import type {
   ClusterStorage,
   JobVersion,
@@ -21,34 +21,14 @@ import {
   type PrunableStorage,
   type RunPruneCriteria,
 } from '../../interfaces/job-storage.js';
-import { ClusterSql, SQLITE_CLUSTER_REASON, toLeaseRecord, toOrphanedJob } from './cluster-sql.js';
-import { JobRowCodec, type DbRow } from './job-row-codec.js';
-import {
-  JOB_WRITE_COLUMNS,
-  JobSql,
-  MAX_IDS_PER_STATEMENT,
-  RUN_WRITE_COLUMNS,
-  type Statement,
-} from './job-sql.js';
+import { SQLITE_CLUSTER_REASON, toLeaseRecord, toOrphanedJob } from './cluster-sql.js';
+import { JobRowCodec } from './job-row-codec.js';
+import { JOB_WRITE_COLUMNS, MAX_IDS_PER_STATEMENT, RUN_WRITE_COLUMNS } from './job-sql.js';
 import { resolveJobTableNames } from './job-table-names.js';
-import { ensureJobTables } from './job-tables.js';
-import { guardPgClientErrors } from './pg-client-error-guard.js';
+import { SqlSession } from './sql-session.js';
+import { checkStorageOptions } from './typeorm-storage-options.js';
 import { dialectOf, SUPPORTED_DATA_SOURCE_TYPES_TEXT, type SqlDialect } from './typeorm-dialect.js';
 import type { TypeOrmStorageOptions } from './typeorm-storage-options.interface.js';
-
-const OPTION_KEYS: ReadonlySet<string> = new Set([
-  'tablePrefix',
-  'jobTableName',
-  'runTableName',
-  'leaseTableName',
-  'createTables',
-]);
-
-/** What `QueryRunner.query(sql, params, true)` resolves to (TypeORM's `QueryResult`). */
-interface QueryResultLike {
-  records?: unknown[];
-  affected?: number;
-}
 
 /**
  * Jobs and run history in SQL tables, on an app's TypeORM `DataSource` (PostgreSQL, MySQL/MariaDB or
@@ -88,16 +68,8 @@ export class TypeOrmStorage
   /** The SQL dialect of the DataSource. */
   readonly dialect: SqlDialect;
 
-  private readonly dataSource: DataSource;
-  private readonly createTables: boolean;
-  private readonly schema: string | undefined;
   private readonly codec: JobRowCodec;
-  private sqlCache?: JobSql;
-  private clusterSqlCache?: ClusterSql;
-  private ready?: Promise<void>;
-  private closed = false;
-  /** SQLite: one connection for everything, so this storage's work is run one call at a time. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly session: SqlSession;
 
   constructor(dataSource: DataSource, options: TypeOrmStorageOptions = {}) {
     super();
@@ -121,36 +93,21 @@ export class TypeOrmStorage
         `${SUPPORTED_DATA_SOURCE_TYPES_TEXT} (TypeOrmStorage speaks PostgreSQL, MySQL/MariaDB and SQLite)`,
       );
     }
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new InvalidOptionsError(
-        'options',
-        options,
-        'an object with tablePrefix, jobTableName, runTableName, leaseTableName and/or createTables',
-      );
-    }
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key)) {
-        throw new InvalidOptionsError(
-          key,
-          (options as Record<string, unknown>)[key],
-          `no such option of TypeOrmStorage (known: ${[...OPTION_KEYS].join(', ')})`,
-        );
-      }
-    }
-    const createTables = options.createTables ?? true;
-    if (typeof createTables !== 'boolean') {
-      throw new InvalidOptionsError('createTables', options.createTables, 'true or false');
-    }
+    const createTables = checkStorageOptions(options);
     const names = resolveJobTableNames(options, dialect);
-    this.dataSource = dataSource;
     this.dialect = dialect;
     this.jobTableName = names.jobTable;
     this.runTableName = names.runTable;
     this.leaseTableName = names.leaseTable;
-    this.createTables = createTables;
     const schema =
       dialect === 'postgres' ? (dataSource.options as { schema?: unknown }).schema : undefined;
-    this.schema = typeof schema === 'string' && schema !== '' ? schema : undefined;
+    this.session = new SqlSession(
+      dataSource,
+      dialect,
+      names,
+      typeof schema === 'string' && schema !== '' ? schema : undefined,
+      createTables,
+    );
     this.codec = new JobRowCodec(dialect);
   }
 
@@ -159,49 +116,44 @@ export class TypeOrmStorage
    * promise, a failure is retried by the next call). Every method awaits it first.
    */
   initialize(): Promise<void> {
-    this.assertOpen();
-    this.ready ??= this.setUp().catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    return this.ready;
+    return this.session.initialize();
   }
 
   override async createJob(job: Job): Promise<void> {
     const values = this.codec.jobValues(job, JOB_WRITE_COLUMNS);
-    await this.use(async (sql) => {
+    await this.session.use(async (sql) => {
       try {
-        await this.exec(sql.insertJob(values));
+        await this.session.exec(sql.insertJob(values));
       } catch (error) {
-        if (this.isUniqueViolation(error)) throw new JobAlreadyExistsError(job.id);
+        if (this.session.isUniqueViolation(error)) throw new JobAlreadyExistsError(job.id);
         throw error;
       }
     });
   }
 
   override async getJob(id: string): Promise<Job | null> {
-    return this.use(async (sql) => {
-      const [row] = await this.rows(sql.getJob(id));
+    return this.session.use(async (sql) => {
+      const [row] = await this.session.rows(sql.getJob(id));
       return row ? this.codec.toJob(row) : null;
     });
   }
 
   override async updateJob(job: Job): Promise<void> {
     const values = this.codec.jobValues(job, JOB_WRITE_COLUMNS);
-    await this.use(async (sql) => {
-      const result = await this.exec(sql.updateJob(values));
-      if (result.affected === 0 && !(await this.exists(sql.jobExists(job.id)))) {
+    await this.session.use(async (sql) => {
+      const result = await this.session.exec(sql.updateJob(values));
+      if (result.affected === 0 && !(await this.session.exists(sql.jobExists(job.id)))) {
         throw new JobNotFoundError(job.id);
       }
     });
   }
 
   override async deleteJob(id: string): Promise<void> {
-    await this.use(async (sql) => {
-      const deleted = await this.transaction(async (runner) => {
-        const result = await this.exec(sql.deleteJob(id), runner);
+    await this.session.use(async (sql) => {
+      const deleted = await this.session.transaction(async (runner) => {
+        const result = await this.session.exec(sql.deleteJob(id), runner);
         if (result.affected === 0) return false;
-        await this.exec(sql.deleteRunsOfJob(id), runner);
+        await this.session.exec(sql.deleteRunsOfJob(id), runner);
         return true;
       });
       if (!deleted) throw new JobNotFoundError(id);
@@ -209,8 +161,8 @@ export class TypeOrmStorage
   }
 
   override async listJobs(status?: JobStatus): Promise<Job[]> {
-    return this.use(async (sql) => {
-      const rows = await this.rows(sql.listJobs(status));
+    return this.session.use(async (sql) => {
+      const rows = await this.session.rows(sql.listJobs(status));
       return rows.map((row) => this.codec.toJob(row));
     });
   }
@@ -221,12 +173,13 @@ export class TypeOrmStorage
    */
   override async createRun(run: Run): Promise<void> {
     const row = [0, ...this.codec.runValues(run, RUN_WRITE_COLUMNS)];
-    await this.use(async (sql) => {
-      const result = await this.exec(sql.upsertRuns([row]));
+    await this.session.use(async (sql) => {
+      const result = await this.session.exec(sql.upsertRuns([row]));
       if (result.affected !== 0) return;
-      if (!(await this.exists(sql.jobExists(run.jobId)))) throw new JobNotFoundError(run.jobId);
+      if (!(await this.session.exists(sql.jobExists(run.jobId))))
+        throw new JobNotFoundError(run.jobId);
       // MySQL without FOUND_ROWS reports an unchanged row as 0 affected: the run is there.
-      if (await this.exists(sql.runExists(run.id))) return;
+      if (await this.session.exists(sql.runExists(run.id))) return;
       throw new RunAlreadyRecordedError(run.jobId, run.scheduledAt, run.attempt);
     });
   }
@@ -234,24 +187,26 @@ export class TypeOrmStorage
   /** Writes a run: inserted when absent, updated in place otherwise, ignored when its job is gone. */
   override async updateRun(run: Run): Promise<void> {
     const row = [0, ...this.codec.runValues(run, RUN_WRITE_COLUMNS)];
-    await this.use((sql) => this.exec(sql.upsertRuns([row])));
+    await this.session.use((sql) => this.session.exec(sql.upsertRuns([row])));
   }
 
   override async getRuns(jobId: string, limit: number): Promise<Run[]> {
     const count = Math.floor(limit);
     if (!(count > 0)) {
-      await this.use(async () => undefined);
+      await this.session.use(async () => undefined);
       return [];
     }
-    return this.use(async (sql) => {
-      const rows = await this.rows(sql.getRuns(jobId, count > 1_000_000_000 ? null : count));
+    return this.session.use(async (sql) => {
+      const rows = await this.session.rows(
+        sql.getRuns(jobId, count > 1_000_000_000 ? null : count),
+      );
       return rows.map((row) => this.codec.toRun(row));
     });
   }
 
   override async getJobRunCount(jobId: string): Promise<number> {
-    return this.use(async (sql) => {
-      const [row] = await this.rows(sql.countRuns(jobId));
+    return this.session.use(async (sql) => {
+      const [row] = await this.session.rows(sql.countRuns(jobId));
       return Number(row?.count ?? 0);
     });
   }
@@ -263,11 +218,11 @@ export class TypeOrmStorage
   async batchUpdateJobs(jobs: Job[]): Promise<void> {
     const byId = new Map<string, unknown[]>();
     for (const job of jobs) byId.set(job.id, this.codec.jobValues(job, JOB_WRITE_COLUMNS));
-    await this.use(async (sql) => {
+    await this.session.use(async (sql) => {
       if (byId.size === 0) return;
       const chunks = sql.chunk([...byId.values()], JOB_WRITE_COLUMNS.length);
-      await this.inTransactionIfMany(chunks, (chunk, runner) =>
-        this.exec(sql.updateJobs(chunk), runner),
+      await this.session.inTransactionIfMany(chunks, (chunk, runner) =>
+        this.session.exec(sql.updateJobs(chunk), runner),
       );
     });
   }
@@ -280,12 +235,12 @@ export class TypeOrmStorage
   async batchUpdateRuns(runs: Run[]): Promise<void> {
     const byId = new Map<string, unknown[]>();
     for (const run of runs) byId.set(run.id, this.codec.runValues(run, RUN_WRITE_COLUMNS));
-    await this.use(async (sql) => {
+    await this.session.use(async (sql) => {
       if (byId.size === 0) return;
       const rows = [...byId.values()].map((values, i) => [i, ...values]);
       const chunks = sql.chunk(rows, RUN_WRITE_COLUMNS.length + 1);
-      await this.inTransactionIfMany(chunks, (chunk, runner) =>
-        this.exec(sql.upsertRuns(chunk), runner),
+      await this.session.inTransactionIfMany(chunks, (chunk, runner) =>
+        this.session.exec(sql.upsertRuns(chunk), runner),
       );
     });
   }
@@ -296,31 +251,11 @@ export class TypeOrmStorage
    * run). One statement; nothing is loaded into memory. Resolves to how many were deleted.
    */
   async pruneRuns(criteria: RunPruneCriteria): Promise<number> {
-    if (typeof criteria !== 'object' || criteria === null) {
-      throw new InvalidArgumentError('criteria', criteria, 'an object with limit');
-    }
-    const { maxRunsPerJob, olderThan, limit } = criteria;
-    if (
-      maxRunsPerJob !== undefined &&
-      (typeof maxRunsPerJob !== 'number' ||
-        !Number.isSafeInteger(maxRunsPerJob) ||
-        maxRunsPerJob < 0)
-    ) {
-      throw new InvalidArgumentError('maxRunsPerJob', maxRunsPerJob, 'an integer >= 0');
-    }
-    if (
-      olderThan !== undefined &&
-      (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime()))
-    ) {
-      throw new InvalidArgumentError('olderThan', olderThan, 'a valid Date');
-    }
-    if (typeof limit !== 'number' || Number.isNaN(limit)) {
-      throw new InvalidArgumentError('limit', limit, 'a number (at most this many runs go)');
-    }
+    const { maxRunsPerJob, olderThan, limit } = checkPruneCriteria(criteria);
     const count = Math.floor(limit);
-    return this.use(async (sql) => {
+    return this.session.use(async (sql) => {
       if (count <= 0 || (maxRunsPerJob === undefined && olderThan === undefined)) return 0;
-      const result = await this.exec(
+      const result = await this.session.exec(
         sql.pruneRuns(
           maxRunsPerJob,
           olderThan === undefined ? undefined : this.codec.encodeInstant(olderThan),
@@ -338,7 +273,9 @@ export class TypeOrmStorage
 
   /** The database's clock, epoch milliseconds. */
   async clusterNow(): Promise<number> {
-    return this.useCluster(async (sql) => Number((await this.rows(sql.clusterNow()))[0]?.now));
+    return this.session.useCluster(async (sql) =>
+      Number((await this.session.rows(sql.clusterNow()))[0]?.now),
+    );
   }
 
   /** Inserts the lease; `InvalidArgumentError` when `leaseId` is taken. */
@@ -346,11 +283,11 @@ export class TypeOrmStorage
     const id = checkLeaseId('leaseId', leaseId);
     const instance = checkLeaseId('instanceId', instanceId);
     const ttl = checkTtl(ttlMs);
-    await this.useCluster(async (sql) => {
+    await this.session.useCluster(async (sql) => {
       try {
-        await this.exec(sql.acquireLease(id, instance, ttl));
+        await this.session.exec(sql.acquireLease(id, instance, ttl));
       } catch (error) {
-        if (!this.isUniqueViolation(error)) throw error;
+        if (!this.session.isUniqueViolation(error)) throw error;
         throw new InvalidArgumentError('leaseId', leaseId, 'a lease id that is not taken');
       }
     });
@@ -359,32 +296,34 @@ export class TypeOrmStorage
   async renewLease(leaseId: string, ttlMs: number): Promise<boolean> {
     const id = checkLeaseId('leaseId', leaseId);
     const ttl = checkTtl(ttlMs);
-    return this.useCluster(
-      async (sql) => (await this.exec(sql.renewLease(id, ttl))).affected === 1,
+    return this.session.useCluster(
+      async (sql) => (await this.session.exec(sql.renewLease(id, ttl))).affected === 1,
     );
   }
 
   async releaseLease(leaseId: string): Promise<void> {
     const id = checkLeaseId('leaseId', leaseId);
-    await this.useCluster((sql) => this.exec(sql.releaseLease(id)));
+    await this.session.useCluster((sql) => this.session.exec(sql.releaseLease(id)));
   }
 
   async listLeases(): Promise<LeaseRecord[]> {
-    return this.useCluster(async (sql) => (await this.rows(sql.listLeases())).map(toLeaseRecord));
+    return this.session.useCluster(async (sql) =>
+      (await this.session.rows(sql.listLeases())).map(toLeaseRecord),
+    );
   }
 
   /** Deletes the expired leases, then selects the orphaned jobs (two statements). */
   async findOrphanedJobs(): Promise<OrphanedJob[]> {
-    return this.useCluster(async (sql) => {
-      await this.exec(sql.deleteExpiredLeases());
-      return (await this.rows(sql.orphanedJobs())).map(toOrphanedJob);
+    return this.session.useCluster(async (sql) => {
+      await this.session.exec(sql.deleteExpiredLeases());
+      return (await this.session.rows(sql.orphanedJobs())).map(toOrphanedJob);
     });
   }
 
   /** One `SELECT id, version` of every job. */
   async listJobVersions(): Promise<JobVersion[]> {
-    return this.useCluster(async () => {
-      const rows = await this.rows((this.sqlCache as JobSql).listJobVersions());
+    return this.session.useCluster(async (_cluster, sql) => {
+      const rows = await this.session.rows(sql.listJobVersions());
       return rows.map((row) => ({ id: String(row.id), version: Number(row.version) }));
     });
   }
@@ -399,12 +338,11 @@ export class TypeOrmStorage
     for (const id of distinct) {
       if (typeof id !== 'string') throw new InvalidArgumentError('ids', id, 'job ids (strings)');
     }
-    return this.useCluster(async () => {
-      const sql = this.sqlCache as JobSql;
+    return this.session.useCluster(async (_cluster, sql) => {
       const jobs: Job[] = [];
       const size = this.dialect === 'postgres' ? distinct.length : MAX_IDS_PER_STATEMENT;
       for (let from = 0; from < distinct.length; from += size) {
-        const rows = await this.rows(sql.getJobsById(distinct.slice(from, from + size)));
+        const rows = await this.session.rows(sql.getJobsById(distinct.slice(from, from + size)));
         for (const row of rows) jobs.push(this.codec.toJob(row));
       }
       return jobs;
@@ -415,8 +353,8 @@ export class TypeOrmStorage
   async writeJobIf(job: Job, condition: JobWriteCondition): Promise<boolean> {
     const values = this.codec.jobValues(job, JOB_WRITE_COLUMNS);
     const checked = checkJobWriteCondition(condition);
-    return this.useCluster(
-      async (sql) => (await this.exec(sql.writeJobIf(values, checked))).affected === 1,
+    return this.session.useCluster(
+      async (sql) => (await this.session.exec(sql.writeJobIf(values, checked))).affected === 1,
     );
   }
 
@@ -424,11 +362,13 @@ export class TypeOrmStorage
   async createClaimedRun(run: Run, claimedBy: string): Promise<boolean> {
     const values = this.codec.runValues(run, RUN_WRITE_COLUMNS);
     const lease = checkLeaseId('claimedBy', claimedBy);
-    return this.useCluster(async (sql) => {
+    return this.session.useCluster(async (sql) => {
       try {
-        return (await this.exec(sql.insertClaimedRun(values, run.jobId, lease))).affected === 1;
+        return (
+          (await this.session.exec(sql.insertClaimedRun(values, run.jobId, lease))).affected === 1
+        );
       } catch (error) {
-        if (!this.isUniqueViolation(error)) throw error;
+        if (!this.session.isUniqueViolation(error)) throw error;
         throw new RunAlreadyRecordedError(run.jobId, run.scheduledAt, run.attempt);
       }
     });
@@ -437,148 +377,18 @@ export class TypeOrmStorage
   /** One `UPDATE ... WHERE status = 'running'` of the run's end fields. */
   async finishRun(run: Run): Promise<boolean> {
     const values = this.codec.runValues(run, RUN_WRITE_COLUMNS);
-    return this.useCluster(async (sql) => (await this.exec(sql.finishRun(values))).affected === 1);
+    return this.session.useCluster(
+      async (sql) => (await this.session.exec(sql.finishRun(values))).affected === 1,
+    );
   }
 
   /** Marks the storage closed; the DataSource is the app's and stays open. Idempotent. */
   override async close(): Promise<void> {
-    this.closed = true;
+    this.session.close();
   }
 
   /** Runs `SELECT 1`. */
   override async ping(): Promise<void> {
-    await this.use((sql) => this.exec(sql.ping()));
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new StorageClosedError('TypeOrmStorage');
-  }
-
-  private async setUp(): Promise<void> {
-    if (!this.dataSource.isInitialized) {
-      throw new InvalidOptionsError(
-        'dataSource',
-        `a ${this.dataSource.options.type} DataSource that is not initialized`,
-        'an initialized DataSource: call dataSource.initialize() before using TypeOrmStorage (with @nestjs/typeorm, inject the DataSource it provides, which is initialized)',
-      );
-    }
-    guardPgClientErrors(this.dataSource);
-    this.sqlCache ??= new JobSql(
-      this.dialect,
-      (name) => this.dataSource.driver.escape(name),
-      this.jobTableName,
-      this.runTableName,
-      this.schema,
-    );
-    const tables = {
-      jobTable: this.jobTableName,
-      runTable: this.runTableName,
-      leaseTable: this.leaseTableName,
-    };
-    if (this.dialect !== 'sqlite') {
-      this.clusterSqlCache ??= new ClusterSql(
-        this.dialect,
-        (name) => this.dataSource.driver.escape(name),
-        tables,
-        this.schema,
-      );
-    }
-    if (!this.createTables) return;
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      await ensureJobTables(runner, tables, this.dialect, this.schema);
-    } finally {
-      await runner.release();
-    }
-  }
-
-  /** Checks that the storage is open, initialises it, then runs `work` (one at a time on SQLite). */
-  private async use<T>(work: (sql: JobSql) => Promise<T>): Promise<T> {
-    this.assertOpen();
-    await this.initialize();
-    this.assertOpen();
-    const sql = this.sqlCache as JobSql;
-    if (this.dialect !== 'sqlite') return work(sql);
-    const result = this.queue.then(() => work(sql));
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-
-  /** `use()` for the `ClusterStorage` methods: refused on SQLite, whatever the storage's state. */
-  private async useCluster<T>(work: (sql: ClusterSql) => Promise<T>): Promise<T> {
-    if (this.dialect === 'sqlite') {
-      throw new InvalidOptionsError(
-        'dataSource',
-        'a better-sqlite3 DataSource',
-        `a PostgreSQL, MySQL or MariaDB DataSource for cluster mode (${SQLITE_CLUSTER_REASON})`,
-      );
-    }
-    return this.use(() => work(this.clusterSqlCache as ClusterSql));
-  }
-
-  private async exec(statement: Statement, runner?: QueryRunner): Promise<QueryResultLike> {
-    if (runner)
-      return (await runner.query(statement.sql, statement.params, true)) as QueryResultLike;
-    const own = this.dataSource.createQueryRunner();
-    try {
-      return (await own.query(statement.sql, statement.params, true)) as QueryResultLike;
-    } finally {
-      await own.release();
-    }
-  }
-
-  private async rows(statement: Statement): Promise<DbRow[]> {
-    return ((await this.exec(statement)).records ?? []) as DbRow[];
-  }
-
-  private async exists(statement: Statement): Promise<boolean> {
-    return (await this.rows(statement)).length > 0;
-  }
-
-  private async transaction<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      await runner.connect();
-      await runner.startTransaction();
-      let result: T;
-      try {
-        result = await work(runner);
-      } catch (error) {
-        await runner.rollbackTransaction().catch(() => undefined);
-        throw error;
-      }
-      await runner.commitTransaction();
-      return result;
-    } finally {
-      await runner.release();
-    }
-  }
-
-  /** One chunk: one statement, atomic by itself. Several: one transaction. */
-  private async inTransactionIfMany(
-    chunks: unknown[][][],
-    write: (chunk: unknown[][], runner?: QueryRunner) => Promise<unknown>,
-  ): Promise<void> {
-    if (chunks.length === 1) {
-      await write(chunks[0]);
-      return;
-    }
-    await this.transaction(async (runner) => {
-      for (const chunk of chunks) await write(chunk, runner);
-    });
-  }
-
-  private isUniqueViolation(error: unknown): boolean {
-    const driverError = (error as { driverError?: { code?: unknown; errno?: unknown } })
-      ?.driverError;
-    const code = driverError?.code;
-    switch (this.dialect) {
-      case 'postgres':
-        return code === '23505';
-      case 'mysql':
-        return code === 'ER_DUP_ENTRY' || driverError?.errno === 1062;
-      case 'sqlite':
-        return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-    }
+    await this.session.use((sql) => this.session.exec(sql.ping()));
   }
 }
