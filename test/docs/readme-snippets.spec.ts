@@ -59,6 +59,7 @@ describe('README.md TypeScript snippets', () => {
     'nestjs-job-scheduler',
     'nestjs-job-scheduler/typeorm',
     'nestjs-job-scheduler/terminus',
+    'nestjs-job-scheduler/testing',
   ])('%s resolves by package name to the built declarations', (specifier) => {
     const resolved = resolveTypes(specifier, written[0].path);
     expect(resolved, `${specifier} does not resolve: run \`npm run build\` first`).toMatch(

@@ -34,6 +34,11 @@ export const WRAPPERS: Record<string, Wrapper> = {
     ].join('\n'),
     after: '\n  ],\n})\nexport class SnippetModule {}\n',
   },
+  // A test file of the user's, where the test framework provides `describe`, `it`, `expect`...
+  'spec-file': {
+    before: "import { afterEach, beforeEach, describe, expect, it } from 'vitest';\n",
+    after: '',
+  },
 };
 
 const FENCE = /^\s*```(ts|typescript)\s*$/;

@@ -13,6 +13,7 @@ const ENTRIES = {
   'nestjs-job-scheduler': 'index.ts',
   'nestjs-job-scheduler/typeorm': 'storage/typeorm/index.ts',
   'nestjs-job-scheduler/terminus': 'health/index.ts',
+  'nestjs-job-scheduler/testing': 'testing/index.ts',
 } as const;
 
 /** `name` for a value (a class, function or constant), `type name` for a type only. */
@@ -116,10 +117,6 @@ describe('the public surface', () => {
         "type JsonValue",
         "type LeaseRecord",
         "type MisfirePolicy",
-        "type NormalizedClusterOptions",
-        "type NormalizedHistoryRetention",
-        "type NormalizedJobModuleOptions",
-        "type NormalizedSchedulerOptions",
         "type OrphanedJob",
         "type PrunableStorage",
         "type Run",
@@ -168,6 +165,22 @@ describe('the public surface', () => {
       [
         "JobSchedulerHealthIndicator",
         "type JobSchedulerHealthOptions",
+      ]
+    `);
+  });
+
+  it('of nestjs-job-scheduler/testing', () => {
+    expect(surfaces['nestjs-job-scheduler/testing']).toMatchInlineSnapshot(`
+      [
+        "describeClusterStorageConformance",
+        "describeStorageConformance",
+        "makeJob",
+        "makeRun",
+        "type BasicMatchers",
+        "type ExpectFn",
+        "type Matchers",
+        "type SharedStorage",
+        "type TestApi",
       ]
     `);
   });

@@ -1,3 +1,4 @@
+import { vitestApi } from '../../utils/vitest-api.js';
 import { describe, expect, it } from 'vitest';
 import { StorageClosedError } from '../../../lib/errors/storage-closed.error.js';
 import type { Job } from '../../../lib/interfaces/job.interface.js';
@@ -5,9 +6,9 @@ import type { Run } from '../../../lib/interfaces/run.interface.js';
 import { JobStorage, isBatchStorage } from '../../../lib/interfaces/job-storage.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
 import { makeJob, makeRun } from '../../utils/fixtures.js';
-import { describeStorageConformance } from '../../utils/storage-conformance.js';
+import { describeStorageConformance } from '../../../lib/testing/index.js';
 
-describeStorageConformance('MemoryStorage', () => new MemoryStorage());
+describeStorageConformance(vitestApi, 'MemoryStorage', () => new MemoryStorage());
 
 /** Freezes a value and everything reachable from it, as the scheduler does with payloads. */
 function deepFreeze<T>(value: T): T {

@@ -1,14 +1,20 @@
+import { vitestApi } from '../../utils/vitest-api.js';
 import { describe, expect, it } from 'vitest';
 import { StorageClosedError } from '../../../lib/errors/storage-closed.error.js';
 import { isClusterStorage } from '../../../lib/interfaces/cluster-storage.js';
-import { describeClusterStorageConformance } from '../../utils/cluster-storage-conformance.js';
+import { describeClusterStorageConformance } from '../../../lib/testing/index.js';
 import { makeJob, makeRun } from '../../utils/fixtures.js';
 import { SharedMemoryClusterStorage } from '../../utils/shared-memory-cluster-storage.js';
-import { describeStorageConformance } from '../../utils/storage-conformance.js';
+import { describeStorageConformance } from '../../../lib/testing/index.js';
 
 // The test fake keeps both contracts, so scheduler tests built on it test against the real ones.
-describeStorageConformance('SharedMemoryClusterStorage', () => new SharedMemoryClusterStorage());
+describeStorageConformance(
+  vitestApi,
+  'SharedMemoryClusterStorage',
+  () => new SharedMemoryClusterStorage(),
+);
 describeClusterStorageConformance(
+  vitestApi,
   'SharedMemoryClusterStorage',
   () => new SharedMemoryClusterStorage(),
 );

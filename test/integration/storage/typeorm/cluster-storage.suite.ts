@@ -1,3 +1,4 @@
+import { vitestApi } from '../../../utils/vitest-api.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import { InvalidOptionsError } from '../../../../lib/errors/invalid-options.error.js';
@@ -18,7 +19,7 @@ import {
   unavailableReason,
   type TestDatabase,
 } from '../../../utils/databases.js';
-import { describeClusterStorageConformance } from '../../../utils/cluster-storage-conformance.js';
+import { describeClusterStorageConformance } from '../../../../lib/testing/index.js';
 import { makeJob, makeRun } from '../../../utils/fixtures.js';
 
 /**
@@ -60,6 +61,7 @@ export async function describeTypeOrmClusterStorage(
     };
 
     describeClusterStorageConformance(
+      vitestApi,
       database.label,
       async () => {
         const storage = new TypeOrmStorage(dataSource, { tablePrefix: uniqueTablePrefix() });

@@ -1,3 +1,4 @@
+import { vitestApi } from '../../../utils/vitest-api.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource, DataSourceOptions, MigrationInterface } from 'typeorm';
 import { InvalidArgumentError } from '../../../../lib/errors/invalid-argument.error.js';
@@ -29,7 +30,7 @@ import {
   type TestDatabase,
 } from '../../../utils/databases.js';
 import { makeJob, makeRun } from '../../../utils/fixtures.js';
-import { describeStorageConformance } from '../../../utils/storage-conformance.js';
+import { describeStorageConformance } from '../../../../lib/testing/index.js';
 
 const DATE_2040 = new Date('2040-02-29T23:59:59.999Z');
 
@@ -74,6 +75,7 @@ export async function describeTypeOrmStorage(
     };
 
     describeStorageConformance(
+      vitestApi,
       database.label,
       async () => {
         const storage = new TypeOrmStorage(dataSource, { tablePrefix: uniqueTablePrefix() });
