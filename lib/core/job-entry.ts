@@ -98,6 +98,11 @@ export interface ActiveRun {
   /** Cluster mode: the job's status and last run before the claim (put back when it is lost). */
   statusBefore: Job['status'];
   lastRunBefore: Date | null;
+  /** Epoch ms the run settled (NaN before). */
+  endedAt: number;
+  /** The job's version before its run's outcome was applied, and whether that moved its next fire. */
+  versionBefore: number;
+  decidedNext: boolean;
 }
 
 /** Orders fires by due time, then by queueing order. */

@@ -84,6 +84,9 @@ export class RunExecutor {
       claim: '',
       statusBefore,
       lastRunBefore,
+      endedAt: NaN,
+      versionBefore: 0,
+      decidedNext: false,
     };
     ctx.flight.begin();
     this.coordinator().launch(active);
@@ -106,7 +109,7 @@ export class RunExecutor {
       const error = new RunAbortedError(active.run.jobId, reason);
       active.aborted = true;
       active.ctx.abort(error);
-      this.settle(active, false, error);
+      this.settleAndFinish(active, false, error);
     }
   }
 
@@ -142,28 +145,31 @@ export class RunExecutor {
     ctx.signals.tallies.runsStarted++;
     ctx.signals.emit('run.started', fire.entry.job, active.run);
     const handler = ctx.handlers.get(job.handlerName);
-    if (handler === undefined)
-      return this.settle(active, false, new HandlerNotFoundError(job.handlerName));
-    // The time-out is the handler's: it counts from here, whatever the start writes took.
-    active.deadline = ctx.now() + ctx.options.jobTimeout;
-    fire.entry.handling = true;
-    this.timed.add(active);
-    if (this.timed.size === 1) ctx.timers.wakeAt(active.deadline);
-    let result: unknown;
-    ctx.tracer.handlerExecuting(active.trace);
-    try {
-      result = handler.execute(job.payload, active.ctx);
-    } catch (err) {
-      return this.settle(active, false, err);
+    let ok = false;
+    let value: unknown;
+    if (handler === undefined) {
+      value = new HandlerNotFoundError(job.handlerName);
+    } else {
+      // The time-out is the handler's: it counts from here, whatever the start writes took.
+      active.deadline = ctx.now() + ctx.options.jobTimeout;
+      fire.entry.handling = true;
+      this.timed.add(active);
+      if (this.timed.size === 1) ctx.timers.wakeAt(active.deadline);
+      ctx.tracer.handlerExecuting(active.trace);
+      try {
+        value = handler.execute(job.payload, active.ctx);
+        if (isThenable(value)) value = await value;
+        ok = true;
+      } catch (err) {
+        value = err;
+      }
     }
-    if (!isThenable(result)) return this.settle(active, true, result);
-    // Awaited here rather than with two closures: settle() is idempotent, so a time-out that
-    // settled the run first makes this a no-op.
-    try {
-      this.settle(active, true, await result);
-    } catch (err) {
-      this.settle(active, false, err);
-    }
+    // Timed out, or aborted by stop(), meanwhile: the end was written from there.
+    if (!this.settle(active, ok, value)) return;
+    // The end, in this same frame (and the run's trace context): one async frame per run.
+    const event = this.decideNext(active, ok);
+    const recorded = await coordinator.writeEnd(active, active.versionBefore, active.decidedNext);
+    this.ended(active, ok, value, recorded ? event : null);
   }
 
   /**
@@ -241,12 +247,15 @@ export class RunExecutor {
     signals.tallies.runsTimedOut++;
     active.ctx.abort(error);
     signals.emit('run.timed_out', active.fire.entry.job, active.run, error.message);
-    this.settle(active, false, error);
+    this.settleAndFinish(active, false, error);
   }
 
-  /** The handler settled, timed out or was aborted: free the slot, then write the records. */
-  private settle(active: ActiveRun, ok: boolean, value: unknown): void {
-    if (active.settled) return;
+  /**
+   * The handler settled, timed out or was aborted: the run's slot is freed and its outcome set.
+   * False when it was settled already (the handler settling after its time-out).
+   */
+  private settle(active: ActiveRun, ok: boolean, value: unknown): boolean {
+    if (active.settled) return false;
     const { ctx } = this;
     active.settled = true;
     ctx.slots.active.delete(active);
@@ -254,6 +263,7 @@ export class RunExecutor {
     active.fire.entry.handling = false;
     const now = ctx.now();
     const run = active.run;
+    active.endedAt = now;
     run.endAt = ctx.table.clockDate(now);
     run.duration = now - active.startedAt;
     if (ok) {
@@ -265,19 +275,38 @@ export class RunExecutor {
     }
     ctx.telemetry.runEnded(active.fire.entry.job.handlerName, run.status, run.duration);
     this.firing().pump();
-    if (active.trace === UNTRACED) void this.finish(active, ok, now, value);
-    else void ctx.tracer.runInContext(active.trace, this.finish, this, active, ok, now, value);
+    return true;
+  }
+
+  /** Settles a run from outside its own frame (time-out, abort), then writes its end. */
+  private settleAndFinish(active: ActiveRun, ok: boolean, value: unknown): void {
+    if (!this.settle(active, ok, value)) return;
+    if (active.trace === UNTRACED) void this.finish(active, ok, value);
+    else void this.ctx.tracer.runInContext(active.trace, this.finish, this, active, ok, value);
   }
 
   /** Decides what comes next for the job, and writes the run and the job. */
-  private async finish(active: ActiveRun, ok: boolean, now: number, value: unknown): Promise<void> {
+  private async finish(active: ActiveRun, ok: boolean, value: unknown): Promise<void> {
+    const event = this.decideNext(active, ok);
+    const coordinator = this.coordinator();
+    const recorded = await coordinator.writeEnd(active, active.versionBefore, active.decidedNext);
+    this.ended(active, ok, value, recorded ? event : null);
+  }
+
+  /**
+   * What comes next for the job after its run (`afterRun`): a retry, done, or its schedule; the job
+   * is changed here (`versionBefore` and `decidedNext` kept on the run for the end's write).
+   * Returns the event the run's end is.
+   */
+  private decideNext(active: ActiveRun, ok: boolean): JobEventType {
     const { ctx } = this;
     const { signals, options } = ctx;
     const firing = this.firing();
     const { fire, run } = active;
+    const now = active.endedAt;
     const entry = fire.entry;
     const job = entry.job;
-    let event: JobEventType | null = ok ? 'run.succeeded' : 'run.failed';
+    let event: JobEventType = ok ? 'run.succeeded' : 'run.failed';
     if (ok) {
       signals.tallies.runsSucceeded++;
       job.lastResult = run.output;
@@ -285,7 +314,7 @@ export class RunExecutor {
       signals.tallies.runsFailed++;
       job.lastResult = run.error;
     }
-    const versionBefore = job.version;
+    active.versionBefore = job.version;
     const nextBefore = job.nextRunAt?.getTime() ?? null;
     const paused = job.status === 'paused';
     const next = afterRun(job, ok, entry.removed, now, options.retryDelay);
@@ -314,10 +343,19 @@ export class RunExecutor {
     if (paused) job.status = 'paused';
     else if (job.status === 'running') job.status = 'pending';
     ctx.table.touch(job, now);
-    // The record of a run is never dropped: a failing write is retried until it lands.
-    const decidedNext = (job.nextRunAt?.getTime() ?? null) !== nextBefore;
-    // Fenced (the run was recorded lost by another instance): its outcome here is no event.
-    if (!(await this.coordinator().writeEnd(active, versionBefore, decidedNext))) event = null;
+    active.decidedNext = (job.nextRunAt?.getTime() ?? null) !== nextBefore;
+    return event;
+  }
+
+  /**
+   * The run's records are written: its span ends, the job is free, and the event is told (none
+   * when the end was fenced: another instance recorded the run lost).
+   */
+  private ended(active: ActiveRun, ok: boolean, value: unknown, event: JobEventType | null): void {
+    const { ctx } = this;
+    const { fire, run } = active;
+    const entry = fire.entry;
+    const job = entry.job;
     if (active.trace !== UNTRACED) {
       ctx.tracer.endRun(active.trace, {
         status: ok ? 'success' : 'failed',
@@ -326,14 +364,14 @@ export class RunExecutor {
       });
     }
     releaseEntry(entry);
-    firing.followUp(entry, true);
+    this.firing().followUp(entry, true);
     if (event !== 'run.succeeded' && event !== null) {
       const level = event === 'run.retrying' ? 'warn' : 'error';
-      options.logger[level](
+      ctx.options.logger[level](
         `Job "${job.id}" (${job.name}) run ${run.id} failed (attempt ${run.attempt}): ${run.error}`,
       );
     }
-    if (event !== null) signals.emit(event, entry.job, run, ok ? undefined : run.error);
+    if (event !== null) ctx.signals.emit(event, entry.job, run, ok ? undefined : run.error);
     ctx.flight.end();
   }
 }

@@ -105,6 +105,9 @@ export function activeRun(host: CoordinatorHost, entry: JobEntry): ActiveRun {
     claim: '',
     statusBefore: job.status,
     lastRunBefore: job.lastRunAt,
+    endedAt: NaN,
+    versionBefore: job.version,
+    decidedNext: false,
   };
   job.status = 'running';
   host.table.touch(job);
