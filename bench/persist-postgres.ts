@@ -14,7 +14,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource, DataSourceOptions, Logger, QueryRunner } from 'typeorm';
-import type { BatchingStorage } from '../lib/batch/batching.storage.js';
 import { Scheduler } from '../lib/scheduler.js';
 import { NopLogger } from '../lib/loggers/nop-logger.js';
 import { TypeOrmStorage } from '../lib/storage/typeorm/index.js';
@@ -288,9 +287,8 @@ async function drain(admin: DataSource, batched: boolean): Promise<Record<string
     counter.counting = false;
     const cpu = process.cpuUsage(cpu0);
     const pgCpu = (await pgCpuWindow()) / 1000;
-    const batchMetrics = (
-      scheduler as unknown as { batching?: BatchingStorage }
-    ).batching?.metrics();
+    // The write buffer's counters, as the scheduler reports them (present when batching is on).
+    const batchMetrics = scheduler.metrics().batch;
     await scheduler.stop();
     const metrics = scheduler.metrics();
     const statements = counter.total();

@@ -20,7 +20,7 @@ const COUNT_ATTEMPTS = 3;
 function noop(): void {}
 
 /**
- * A write-behind wrapper around a `JobStorage`: the seed's batch updater.
+ * A write-behind wrapper around a `JobStorage` (`enableBatchUpdate`).
  *
  * `updateJob`, `createRun` and `updateRun` (and `batchUpdateJobs` / `batchUpdateRuns`) copy the record
  * and buffer it under its id; a later write of the same id replaces the buffered one, so a run's

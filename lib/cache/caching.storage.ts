@@ -35,7 +35,7 @@ interface Flight {
 }
 
 /**
- * A read-through, write-through LRU cache of jobs around a `JobStorage`: the seed's job cache.
+ * A read-through, write-through LRU cache of jobs around a `JobStorage` (`enableCache`).
  *
  * `getJob` answers from the cache (a copy) while the job is fresh: at most `capacity` jobs, each for
  * `ttl` after it was read or written. A miss reads the inner storage, in the caller's async context

@@ -11,7 +11,7 @@ import type {
 } from '../interfaces/scheduler-options.interface.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 
-/** The seed's defaults (durations in milliseconds). */
+/** The options' defaults (durations in milliseconds), as the README's options table lists them. */
 export const DEFAULT_SCHEDULER_OPTIONS = {
   concurrentRuns: 5,
   jobTimeout: 5 * 60_000,

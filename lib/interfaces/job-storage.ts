@@ -36,7 +36,7 @@ export interface BatchStorage {
   batchUpdateRuns(runs: Run[]): Promise<void>;
 }
 
-/** Detects `BatchStorage` at run time, as the seed's type assertion does. */
+/** Detects `BatchStorage` at run time (an interface leaves no trace in JavaScript). */
 export function isBatchStorage(storage: unknown): storage is BatchStorage {
   return (
     typeof storage === 'object' &&

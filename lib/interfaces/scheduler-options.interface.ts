@@ -2,7 +2,7 @@ import type { Duration } from './job.interface.js';
 import type { JobLogger } from './logger.interface.js';
 import type { JobTracer } from './job-tracer.js';
 
-/** Options of the core `Scheduler` (and of `JobModule`, which adds `storage`). Defaults are the seed's. */
+/** Options of the core `Scheduler` (and of `JobModule`, which adds `storage`). Defaults in the README's options table. */
 export interface SchedulerOptions {
   /** Most handlers running at once. Default 5. */
   concurrentRuns?: number;

@@ -1,6 +1,6 @@
 import type { JobLogger } from '../interfaces/logger.interface.js';
 
-/** Discards everything: the seed's `NopLogger`. */
+/** Discards everything (for tests and benchmarks that want no output). */
 export class NopLogger implements JobLogger {
   log(): void {}
   error(): void {}

@@ -1,6 +1,6 @@
 import type { JobLogger } from '../interfaces/logger.interface.js';
 
-/** Writes to the console with a level and context prefix: the seed's `StdLogger`. */
+/** Writes to the console with a level and context prefix (the default logger). */
 export class StdLogger implements JobLogger {
   constructor(private readonly context = 'JobScheduler') {}
 

@@ -1,4 +1,4 @@
-/** Options of `TypeOrmStorage` (the seed's `WithTablePrefix` / `WithJobTableName` / `WithRunTableName`). */
+/** Options of `TypeOrmStorage`: where its tables are and whether it creates them. */
 export interface TypeOrmStorageOptions {
   /**
    * Put before the default table names (`jobs`, `job_runs`, `job_leases`), e.g. `'myapp_'` gives

@@ -32,7 +32,7 @@ import type { TypeOrmStorageOptions } from './typeorm-storage-options.interface.
 
 /**
  * Jobs and run history in SQL tables, on an app's TypeORM `DataSource` (PostgreSQL, MySQL/MariaDB or
- * SQLite through better-sqlite3): the seed's GORM storage.
+ * SQLite through better-sqlite3).
  *
  * - Tables: `jobs`, `job_runs` and `job_leases` (cluster mode) by default (`tablePrefix` goes before
  *   those; `jobTableName` / `runTableName` / `leaseTableName` are used as given). They are created
