@@ -37,6 +37,17 @@ export function choiceArg<T extends string>(name: string, allowed: readonly T[])
  * `npm run bench`), then exits: what a scenario made on a shared server is removed even then.
  * Its `finally` blocks do the same on an ordinary end or an error. Returns what unregisters it.
  */
+/**
+ * `cleanup` made safe to call from the scenario's end and from Ctrl-C alike: it runs once (a second
+ * call gets the first call's promise), and it is armed for SIGINT / SIGTERM now.
+ */
+export function onceCleanUp(cleanup: () => Promise<void>): () => Promise<void> {
+  let cleaned: Promise<void> | undefined;
+  const once = (): Promise<void> => (cleaned ??= cleanup());
+  cleanUpOnInterrupt(once);
+  return once;
+}
+
 export function cleanUpOnInterrupt(cleanup: () => Promise<void>): () => void {
   const onSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`${signal}: cleaning up before exit\n`);

@@ -11,17 +11,15 @@
  * server reports `{ skipped: true, reason }`.
  */
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { cleanUpOnInterrupt, intArg, report, sleep } from './common.js';
+import { onceCleanUp, intArg, report, sleep } from './common.js';
 import {
   bullmqPrefix,
-  connectRedisAdmin,
+  connectRedisAdminOrSkip,
   redisConnection,
   redisCpuMs,
   redisPersistence,
   redisScriptCalls,
   redisVersion,
-  REDIS_URL,
   removeKeys,
 } from './redis.js';
 
@@ -29,25 +27,16 @@ const jobs = intArg('jobs', 20_000);
 const concurrency = intArg('concurrent', 50);
 const QUEUE = 'drain';
 
-let admin: Redis;
-try {
-  admin = await connectRedisAdmin();
-} catch (error) {
-  report({ skipped: true, reason: (error as Error).message, url: REDIS_URL });
-  process.exit(0);
-}
+const admin = await connectRedisAdminOrSkip();
 const prefix = bullmqPrefix();
 let queue: Queue | undefined;
 let worker: Worker | undefined;
-let cleaned: Promise<void> | undefined;
-const cleanUp = (): Promise<void> =>
-  (cleaned ??= (async () => {
-    await worker?.close(true).catch(() => {});
-    await queue?.close().catch(() => {});
-    await removeKeys(admin, prefix);
-    admin.disconnect();
-  })());
-cleanUpOnInterrupt(cleanUp);
+const cleanUp = onceCleanUp(async () => {
+  await worker?.close(true).catch(() => {});
+  await queue?.close().catch(() => {});
+  await removeKeys(admin, prefix);
+  admin.disconnect();
+});
 
 try {
   const connection = redisConnection();

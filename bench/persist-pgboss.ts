@@ -15,8 +15,8 @@
  * (polling every 10 ms). pg-boss's schema is unique and dropped afterwards, also on Ctrl-C.
  */
 import type PgBoss from 'pg-boss';
-import { cleanUpOnInterrupt, intArg, report, sleep } from './common.js';
-import { dropPgBossSchema, pgBossSchema, startPgBoss } from './pgboss.js';
+import { intArg, report, sleep } from './common.js';
+import { pgBossScene, startPgBoss } from './pgboss.js';
 import { connectPostgresOrSkip, postgresCpuFor } from './postgres.js';
 
 const jobs = intArg('jobs', 20_000);
@@ -27,16 +27,8 @@ const pool = intArg('pool', 10);
 const QUEUE = 'drain';
 
 const admin = await connectPostgresOrSkip();
-const schema = pgBossSchema();
 let boss: PgBoss | undefined;
-let cleaned: Promise<void> | undefined;
-const cleanUp = (): Promise<void> =>
-  (cleaned ??= (async () => {
-    await boss?.stop({ graceful: false, wait: true }).catch(() => {});
-    await dropPgBossSchema(admin, schema);
-    await admin.destroy();
-  })());
-cleanUpOnInterrupt(cleanUp);
+const { schema, cleanUp } = pgBossScene(admin, () => boss);
 
 try {
   const started = await startPgBoss(schema, { max: pool, application_name: schema });

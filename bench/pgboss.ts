@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import type { DataSource } from 'typeorm';
+import { onceCleanUp } from './common.js';
 import { POSTGRES_URL } from './postgres.js';
 
 /** A pg-boss schema of its own for one measurement. */
@@ -44,4 +45,23 @@ export async function startPgBoss(
 /** Drops a pg-boss schema and everything in it. */
 export async function dropPgBossSchema(admin: DataSource, schema: string): Promise<void> {
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
+/**
+ * A pg-boss scenario's own schema, and its clean-up (once, at the end or on Ctrl-C): the instance
+ * `boss()` gives stopped, the schema dropped, `admin` closed.
+ */
+export function pgBossScene(
+  admin: DataSource,
+  boss: () => PgBoss | undefined,
+): { schema: string; cleanUp: () => Promise<void> } {
+  const schema = pgBossSchema();
+  const cleanUp = onceCleanUp(async () => {
+    await boss()
+      ?.stop({ graceful: false, wait: true })
+      .catch(() => {});
+    await dropPgBossSchema(admin, schema);
+    await admin.destroy();
+  });
+  return { schema, cleanUp };
 }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'bullmq';
 // ioredis: BullMQ's own client (a pinned dependency of bullmq 5), used here for admin commands.
 import { Redis } from 'ioredis';
+import { report } from './common.js';
 import { isLocalUrl, processCpuMs } from './server-cpu.js';
 
 /** The server the BullMQ scenarios use: `TEST_REDIS_URL`, or the local one. */
@@ -39,6 +40,16 @@ export async function connectRedisAdmin(): Promise<Redis> {
   client.on('error', () => {}); // reported by connect() or by the command that failed
   await client.connect();
   return client;
+}
+
+/** `connectRedisAdmin()`, or the scenario reports itself skipped (Redis unreachable) and exits. */
+export async function connectRedisAdminOrSkip(): Promise<Redis> {
+  try {
+    return await connectRedisAdmin();
+  } catch (error) {
+    report({ skipped: true, reason: (error as Error).message, url: REDIS_URL });
+    process.exit(0);
+  }
 }
 
 /** A BullMQ `prefix` of its own for one measurement (BullMQ's default is `bull`). */

@@ -11,37 +11,21 @@
  * grows with the jobs stored. Keys get a unique prefix and are deleted afterwards, also on Ctrl-C.
  */
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { cleanUpOnInterrupt, intArg, report, settledHeap, sleep } from './common.js';
-import {
-  bullmqPrefix,
-  connectRedisAdmin,
-  redisConnection,
-  REDIS_URL,
-  removeKeys,
-} from './redis.js';
+import { onceCleanUp, intArg, report, settledHeap, sleep } from './common.js';
+import { bullmqPrefix, connectRedisAdminOrSkip, redisConnection, removeKeys } from './redis.js';
 
 const jobs = intArg('jobs', 100_000);
 const concurrency = intArg('concurrent', 50);
 const QUEUE = 'startup';
 
-let admin: Redis;
-try {
-  admin = await connectRedisAdmin();
-} catch (error) {
-  report({ skipped: true, reason: (error as Error).message, url: REDIS_URL });
-  process.exit(0);
-}
+const admin = await connectRedisAdminOrSkip();
 const prefix = bullmqPrefix();
 let worker: Worker | undefined;
-let cleaned: Promise<void> | undefined;
-const cleanUp = (): Promise<void> =>
-  (cleaned ??= (async () => {
-    await worker?.close(true).catch(() => {});
-    await removeKeys(admin, prefix);
-    admin.disconnect();
-  })());
-cleanUpOnInterrupt(cleanUp);
+const cleanUp = onceCleanUp(async () => {
+  await worker?.close(true).catch(() => {});
+  await removeKeys(admin, prefix);
+  admin.disconnect();
+});
 
 /** Stores `jobs` jobs: all delayed by an hour, one waiting. */
 async function fill(): Promise<number> {

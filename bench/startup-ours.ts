@@ -19,7 +19,7 @@ import { Scheduler } from '../lib/scheduler.js';
 import { NopLogger } from '../lib/loggers/nop-logger.js';
 import { TypeOrmStorage } from '../lib/storage/typeorm/index.js';
 import { JOB_WRITE_COLUMNS } from '../lib/storage/typeorm/job-sql.js';
-import { choiceArg, cleanUpOnInterrupt, intArg, report, settledHeap, sleep } from './common.js';
+import { choiceArg, onceCleanUp, intArg, report, settledHeap, sleep } from './common.js';
 import { benchPrefix, connectPostgresOrSkip, dropStorageTables, POSTGRES_URL } from './postgres.js';
 
 const jobs = intArg('jobs', 100_000);
@@ -36,18 +36,15 @@ const prefix = benchPrefix();
 const tableNames = admin && new TypeOrmStorage(admin, { tablePrefix: prefix });
 let booted: DataSource | undefined;
 let scheduler: Scheduler | undefined;
-let cleaned: Promise<void> | undefined;
-const cleanUp = (): Promise<void> =>
-  (cleaned ??= (async () => {
-    await scheduler?.stop().catch(() => {});
-    if (booted?.isInitialized) await booted.destroy();
-    if (admin && tableNames) {
-      await dropStorageTables(admin, tableNames);
-      await admin.destroy();
-    }
-    if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
-  })());
-cleanUpOnInterrupt(cleanUp);
+const cleanUp = onceCleanUp(async () => {
+  await scheduler?.stop().catch(() => {});
+  if (booted?.isInitialized) await booted.destroy();
+  if (admin && tableNames) {
+    await dropStorageTables(admin, tableNames);
+    await admin.destroy();
+  }
+  if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
+});
 
 /** Stores `jobs` jobs: all due in an hour, one due now. */
 async function fill(): Promise<number> {

@@ -11,8 +11,8 @@
  * with the jobs stored. Its schema is unique and dropped afterwards, also on Ctrl-C.
  */
 import type PgBoss from 'pg-boss';
-import { cleanUpOnInterrupt, intArg, report, settledHeap, sleep } from './common.js';
-import { dropPgBossSchema, pgBossSchema, startPgBoss } from './pgboss.js';
+import { intArg, report, settledHeap, sleep } from './common.js';
+import { pgBossScene, startPgBoss } from './pgboss.js';
 import { connectPostgresOrSkip } from './postgres.js';
 
 const jobs = intArg('jobs', 100_000);
@@ -22,16 +22,8 @@ const pollMs = intArg('poll-ms', 500);
 const QUEUE = 'startup';
 
 const admin = await connectPostgresOrSkip();
-const schema = pgBossSchema();
 let boss: PgBoss | undefined;
-let cleaned: Promise<void> | undefined;
-const cleanUp = (): Promise<void> =>
-  (cleaned ??= (async () => {
-    await boss?.stop({ graceful: false, wait: true }).catch(() => {});
-    await dropPgBossSchema(admin, schema);
-    await admin.destroy();
-  })());
-cleanUpOnInterrupt(cleanUp);
+const { schema, cleanUp } = pgBossScene(admin, () => boss);
 
 /** Stores `jobs` jobs: all due in an hour, one due now. */
 async function fill(): Promise<number> {
