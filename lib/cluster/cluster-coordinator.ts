@@ -5,7 +5,11 @@ import type { NormalizedSchedulerOptions } from '../interfaces/scheduler-options
 import type { SchedulerHealth } from '../interfaces/scheduler-health.interface.js';
 import { releaseEntry, type ActiveRun, type Fire, type JobEntry } from '../core/job-entry.js';
 import { mergeRunOutcome } from '../core/merge-run-outcome.js';
-import type { CoordinatorHost, RunCoordinator } from '../core/run-coordinator.js';
+import {
+  CONFLICT_TRIES,
+  type CoordinatorHost,
+  type RunCoordinator,
+} from '../core/run-coordinator.js';
 import { isJobStoredAs, isRunStoredAs } from '../core/write-outcome.js';
 import type { ClusterStorage } from '../interfaces/cluster-storage.js';
 import type { JobStorage } from '../interfaces/job-storage.js';
@@ -14,8 +18,6 @@ import { ClusterMember } from './cluster-member.js';
 
 /** How much longer than `pollInterval` a fire waits for the instance it prefers. */
 const HANDOFF_MARGIN_MS = 250;
-/** Tries of the write of a run's outcome on a job that other instances keep changing. */
-const CONFLICT_TRIES = 5;
 
 type ClusterOptions = NormalizedSchedulerOptions & {
   cluster: NonNullable<NormalizedSchedulerOptions['cluster']>;

@@ -14,11 +14,8 @@ import type { Firing } from './firing.js';
 import { firstFire, newJob, validateJobDefinition } from './job-definition.js';
 import { dropQueued, type Fire, type JobEntry } from './job-entry.js';
 import { assignDefinition, sameDefinition } from './job-fields.js';
-import type { RunCoordinator } from './run-coordinator.js';
+import { CONFLICT_TRIES, type RunCoordinator } from './run-coordinator.js';
 import type { SchedulerContext } from './scheduler-context.js';
-
-/** Tries of a change to a job that other instances keep changing at the same moment. */
-const CONFLICT_TRIES = 5;
 
 /**
  * The job API: add, declare (`ensureJob`), remove, pause, resume, trigger and read jobs. Each

@@ -14,16 +14,7 @@ export const WRITE_RETRY_MAX_MS = 2_000;
  * outage, a fire the misfire policy keeps starts within a second of the storage's return.
  */
 export function restartDelay(n: number, random: () => number = Math.random): number {
-  return backoff(RESTART_FIRST_MS, RESTART_MAX_MS, n, random);
-}
-
-/** The wait before the `n`-th retry (n from 1) of a record write: 100 ms doubling to 2 s, jittered. */
-export function writeRetryDelay(n: number, random: () => number = Math.random): number {
-  return backoff(WRITE_RETRY_FIRST_MS, WRITE_RETRY_MAX_MS, n, random);
-}
-
-function backoff(first: number, max: number, n: number, random: () => number): number {
-  return backoffDelay(first, max, n, 0.25, random);
+  return backoffDelay(RESTART_FIRST_MS, RESTART_MAX_MS, n, 0.25, random);
 }
 
 /**

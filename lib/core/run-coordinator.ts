@@ -4,6 +4,9 @@ import type { ActiveRun, Fire, JobEntry, UnsureClaim } from './job-entry.js';
 import type { BookedFire } from './lost-run.js';
 import type { SchedulerContext } from './scheduler-context.js';
 
+/** Tries of a conditional write of a job that other instances keep changing at the same moment. */
+export const CONFLICT_TRIES = 5;
+
 /**
  * Between the run path and the database: how a job change is saved, how a fire is claimed, how a
  * run's start and end are recorded, and how what other writers did is taken in. Alone

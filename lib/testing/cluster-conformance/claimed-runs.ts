@@ -1,3 +1,4 @@
+import { rejectionOf } from '../rejection-of.js';
 import { RunAlreadyRecordedError } from '../../errors/run-already-recorded.error.js';
 import type { Job } from '../../interfaces/job.interface.js';
 import type { Run } from '../../interfaces/run.interface.js';
@@ -8,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** The `createClaimedRun` tests. */
 export function claimedRunsSection(ctx: ClusterSuite): void {
   const { describe, it, expect } = ctx.api;
-  const { uid, addJob, lease, claim, rejectionOf } = ctx;
+  const { uid, addJob, lease, claim } = ctx;
   describe('createClaimedRun', () => {
     it('stores a run of a job claimed by the lease', async () => {
       const mine = await lease();

@@ -81,14 +81,6 @@ import { writeJobIfSection } from './write-job-if.js';
     const leaseIds = async (): Promise<string[]> =>
       (await storage.listLeases()).map((record) => record.id);
 
-    const rejectionOf = async (promise: Promise<unknown>): Promise<unknown> =>
-      promise.then(
-        () => {
-          throw new Error('expected a rejection');
-        },
-        (error: unknown) => error,
-      );
-
     beforeEach(async () => {
       storage = await createStorage();
     });
@@ -111,7 +103,6 @@ import { writeJobIfSection } from './write-job-if.js';
       claimedBy,
       orphansAmong,
       leaseIds,
-      rejectionOf,
     };
 
     it('is a ClusterStorage that supports cluster mode', async () => {

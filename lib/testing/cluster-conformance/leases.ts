@@ -1,3 +1,4 @@
+import { rejectionOf } from '../rejection-of.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument.error.js';
 import { MAX_LEASE_ID_LENGTH } from '../../interfaces/cluster-storage.js';
 import type { Job } from '../../interfaces/job.interface.js';
@@ -8,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** The `leases` tests. */
 export function leasesSection(ctx: ClusterSuite): void {
   const { describe, it, expect } = ctx.api;
-  const { leaseId, lease, leaseIds, rejectionOf } = ctx;
+  const { leaseId, lease, leaseIds } = ctx;
   describe('leases', () => {
     it('acquires a lease that expires ttl after the database now, and lists it', async () => {
       const before = await ctx.storage.clusterNow();
@@ -103,7 +104,7 @@ export function leasesSection(ctx: ClusterSuite): void {
 /** The `listJobVersions and getJobsById` tests. */
 export function listJobVersionsAndGetJobsByIdSection(ctx: ClusterSuite): void {
   const { describe, it, expect } = ctx.api;
-  const { uid, addJob, rejectionOf } = ctx;
+  const { uid, addJob } = ctx;
   describe('listJobVersions and getJobsById', () => {
     const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : 1);
 

@@ -22,7 +22,6 @@ export interface ClusterSuite {
   /** `findOrphanedJobs()` restricted to some jobs, by job id. */
   orphansAmong(jobIds: readonly string[]): Promise<OrphanedJob[]>;
   leaseIds(): Promise<string[]>;
-  rejectionOf(promise: Promise<unknown>): Promise<unknown>;
 }
 
 /** A storage that several scheduler instances can share. */

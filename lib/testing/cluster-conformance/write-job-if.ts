@@ -1,3 +1,4 @@
+import { rejectionOf } from '../rejection-of.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument.error.js';
 import { isBatchStorage } from '../../interfaces/job-storage.js';
 import type { Job } from '../../interfaces/job.interface.js';
@@ -7,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** The `writeJobIf` tests. */
 export function writeJobIfSection(ctx: ClusterSuite): void {
   const { describe, it, expect } = ctx.api;
-  const { leaseId, addJob, lease, claim, claimedBy, rejectionOf } = ctx;
+  const { leaseId, addJob, lease, claim, claimedBy } = ctx;
   describe('writeJobIf', () => {
     it('writes every field once with the version last seen, then refuses the stale version', async () => {
       const job = await addJob();

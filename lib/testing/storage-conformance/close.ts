@@ -1,7 +1,8 @@
+import { rejectionOf } from '../rejection-of.js';
 import { StorageClosedError } from '../../errors/storage-closed.error.js';
 import { type BatchStorage, isBatchStorage } from '../../interfaces/job-storage.js';
 import { makeJob, makeRun } from '../fixtures.js';
-import { type StorageSuite, expectError, rejectionOf } from './support.js';
+import { type StorageSuite, expectError } from './support.js';
 
 /** The `close and ping` tests. */
 export function closeAndPingSection(ctx: StorageSuite): void {

@@ -1,9 +1,10 @@
+import { rejectionOf } from '../rejection-of.js';
 import { JOB_FIELDS, type JobField, sameFieldValue } from '../../core/job-fields.js';
 import { JobAlreadyExistsError } from '../../errors/job-already-exists.error.js';
 import { JobNotFoundError } from '../../errors/job-not-found.error.js';
 import type { Job } from '../../interfaces/job.interface.js';
 import { makeJob } from '../fixtures.js';
-import { JOB_STATUSES, type StorageSuite, at, expectError, rejectionOf } from './support.js';
+import { JOB_STATUSES, type StorageSuite, at, expectError } from './support.js';
 
 /** The `jobs` tests. */
 export function jobsSection(ctx: StorageSuite): void {

@@ -1,7 +1,8 @@
+import { rejectionOf } from '../rejection-of.js';
 import { JobNotFoundError } from '../../errors/job-not-found.error.js';
 import type { Run } from '../../interfaces/run.interface.js';
 import { makeJob, makeRun } from '../fixtures.js';
-import { type StorageSuite, at, expectError, rejectionOf } from './support.js';
+import { type StorageSuite, at, expectError } from './support.js';
 
 /** The `runs` tests. */
 export function runsSection(ctx: StorageSuite): void {

@@ -76,16 +76,6 @@ export const at = (iso: string): Date => new Date(iso);
 /** Past 2038-01-19 (32-bit `TIMESTAMP`), on a leap day, at the last millisecond of the day. */
 export const DATE_2040 = '2040-02-29T23:59:59.999Z';
 
-/** What `promise` rejected with; fails the test when it resolves. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
-
 /** Checks an error's class and `code`, and that its message names `mention`. */
 export function expectError(
   expect: ExpectFn,

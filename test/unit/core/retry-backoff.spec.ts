@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   RetryBackoff,
   RESTART_MAX_MS,
+  WRITE_RETRY_FIRST_MS,
   WRITE_RETRY_MAX_MS,
   restartDelay,
-  writeRetryDelay,
 } from '../../../lib/core/retry-backoff.js';
 
 describe('fault backoff', () => {
@@ -33,8 +33,11 @@ describe('fault backoff', () => {
     expect(tries).toBe(4);
   });
 
-  it('retries a record 100 ms after it failed, doubling to 2 s', () => {
-    expect([1, 2, 3, 4, 5, 6, 100].map((n) => writeRetryDelay(n, top))).toStrictEqual([
+  it('retries a record 100 ms after it failed, doubling to 2 s (as RetriedWrites makes its backoff)', () => {
+    const record = new RetryBackoff(WRITE_RETRY_FIRST_MS, WRITE_RETRY_MAX_MS, 0.25, top);
+    const waits = [1, 2, 3, 4, 5, 6].map(() => record.failed());
+    for (let n = 7; n < 100; n++) record.failed();
+    expect([...waits, record.failed()]).toStrictEqual([
       100,
       200,
       400,
@@ -48,7 +51,9 @@ describe('fault backoff', () => {
   it('spreads the waits over [75%, 100%] so that instances and jobs do not retry in step', () => {
     expect(restartDelay(1, bottom)).toBe(38);
     expect(restartDelay(10, bottom)).toBe(750);
-    expect(writeRetryDelay(1, bottom)).toBe(75);
+    expect(new RetryBackoff(WRITE_RETRY_FIRST_MS, WRITE_RETRY_MAX_MS, 0.25, bottom).failed()).toBe(
+      75,
+    );
     for (let i = 0; i < 100; i++) {
       const delay = restartDelay(3);
       expect(delay).toBeGreaterThanOrEqual(150);
