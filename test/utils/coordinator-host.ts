@@ -19,7 +19,7 @@ import type { JobStorage } from '../../lib/interfaces/job-storage.js';
 import { JobMetrics } from '../../lib/telemetry/job-metrics.js';
 import { UNTRACED } from '../../lib/interfaces/job-tracer.js';
 import { NoopJobTracer } from '../../lib/telemetry/noop-job-tracer.js';
-import { makeRun } from './fixtures.js';
+import { makeRun } from '../../lib/testing/fixtures.js';
 
 /** A logger that keeps what it is told, by level. */
 export function recordingLogger(): JobLogger & { lines: { level: string; message: string }[] } {

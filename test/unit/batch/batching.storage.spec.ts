@@ -8,7 +8,7 @@ import type { Job } from '../../../lib/interfaces/job.interface.js';
 import type { Run } from '../../../lib/interfaces/run.interface.js';
 import { isBatchStorage, isPrunableStorage } from '../../../lib/interfaces/job-storage.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
-import { makeJob, makeRun } from '../../utils/fixtures.js';
+import { makeJob, makeRun } from '../../../lib/testing/fixtures.js';
 import { CountingBatchStorage, PerRecordStorage } from './counting-storage.js';
 
 interface TestLogger {

@@ -14,7 +14,7 @@ import {
   type JobStorage,
 } from '../../../lib/interfaces/job-storage.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
-import { makeJob, makeRun } from '../../utils/fixtures.js';
+import { makeJob, makeRun } from '../../../lib/testing/fixtures.js';
 import { PerRecordStorage } from '../batch/counting-storage.js';
 import { GatedReadStorage } from './gated-storage.js';
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterCoordinator } from '../../../lib/cluster/cluster-coordinator.js';
 import type { CoordinatorHost } from '../../../lib/core/run-coordinator.js';
 import { activeRun, coordinatorHost, hold } from '../../utils/coordinator-host.js';
-import { makeJob } from '../../utils/fixtures.js';
+import { makeJob } from '../../../lib/testing/fixtures.js';
 import { SharedMemoryClusterStorage } from '../../utils/shared-memory-cluster-storage.js';
 
 const CLUSTER = { leaseTtl: 3_000, heartbeatInterval: 1_000, pollInterval: 200 };

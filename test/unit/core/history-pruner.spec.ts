@@ -5,7 +5,7 @@ import { InvalidOptionsError } from '../../../lib/errors/invalid-options.error.j
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';
 import { JobStorage } from '../../../lib/interfaces/job-storage.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
-import { makeJob, makeRun } from '../../utils/fixtures.js';
+import { makeJob, makeRun } from '../../../lib/testing/fixtures.js';
 import { advance, makeScheduler } from '../../utils/scheduler-harness.js';
 
 const T0 = new Date('2026-05-01T12:00:00.000Z');

@@ -9,7 +9,7 @@ import {
   type JobField,
 } from '../../../lib/core/job-fields.js';
 import type { Job } from '../../../lib/interfaces/job.interface.js';
-import { makeJob } from '../../utils/fixtures.js';
+import { makeJob } from '../../../lib/testing/fixtures.js';
 
 /** A job whose `field` alone differs from `job`'s (a value of the same kind). */
 function withOther(job: Job, field: JobField): Job {

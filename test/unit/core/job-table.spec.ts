@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JobTable } from '../../../lib/core/job-table.js';
-import { makeJob } from '../../utils/fixtures.js';
+import { makeJob } from '../../../lib/testing/fixtures.js';
 
 describe('JobTable', () => {
   it('holds a job once per id; a replacement keeps the entry and its run state', () => {

@@ -5,7 +5,7 @@ import { JobNotFoundError } from '../../../lib/errors/job-not-found.error.js';
 import { RunAlreadyRecordedError } from '../../../lib/errors/run-already-recorded.error.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
 import { activeRun, coordinatorHost, hold } from '../../utils/coordinator-host.js';
-import { makeJob } from '../../utils/fixtures.js';
+import { makeJob } from '../../../lib/testing/fixtures.js';
 
 async function setUp() {
   const storage = new MemoryStorage();

@@ -10,7 +10,7 @@ import type { SchedulerOptions } from '../../../lib/interfaces/scheduler-options
 import { NopLogger } from '../../../lib/loggers/nop-logger.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
 import { preferredLease } from '../../../lib/cluster/preferred-instance.js';
-import { makeJob } from '../../utils/fixtures.js';
+import { makeJob } from '../../../lib/testing/fixtures.js';
 import { SharedMemoryClusterStorage } from '../../utils/shared-memory-cluster-storage.js';
 import { advance, deferred, sleep, stopLettingTimePass } from '../../utils/scheduler-harness.js';
 

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../../lib/errors/invalid-argument.error
 import { JobNotFoundError } from '../../../lib/errors/job-not-found.error.js';
 import { RunAlreadyRecordedError } from '../../../lib/errors/run-already-recorded.error.js';
 import { StorageClosedError } from '../../../lib/errors/storage-closed.error.js';
-import { makeJob, makeRun } from '../../utils/fixtures.js';
+import { makeJob, makeRun } from '../../../lib/testing/fixtures.js';
 
 describe('write outcomes', () => {
   it('isDefinite: refusals that a retry cannot change, not connection faults', () => {

@@ -5,7 +5,7 @@ import type { Job } from '../../../lib/interfaces/job.interface.js';
 import type { Run } from '../../../lib/interfaces/run.interface.js';
 import { JobStorage, isBatchStorage } from '../../../lib/interfaces/job-storage.js';
 import { MemoryStorage } from '../../../lib/storage/memory/memory.storage.js';
-import { makeJob, makeRun } from '../../utils/fixtures.js';
+import { makeJob, makeRun } from '../../../lib/testing/fixtures.js';
 import { describeStorageConformance } from '../../../lib/testing/index.js';
 
 describeStorageConformance(vitestApi, 'MemoryStorage', () => new MemoryStorage());
@@ -24,6 +24,31 @@ describe('MemoryStorage', () => {
     const storage = new MemoryStorage();
     expect(storage).toBeInstanceOf(JobStorage);
     expect(isBatchStorage(storage)).toBe(true);
+  });
+
+  // A job's runs are found by a scan below 16 runs and by an index from then on: both ways.
+  it('updates a run in place by its id, with few runs and with many', async () => {
+    const storage = new MemoryStorage();
+    const job = makeJob();
+    await storage.createJob(job);
+    const runs: Run[] = [];
+    for (let i = 0; i < 40; i++) {
+      const run = makeRun(job.id, { startAt: new Date(Date.UTC(2030, 0, 1, 0, 0, i)) });
+      await storage.createRun(run);
+      runs.push(run);
+      // The first run, updated while the job has 1, 15, 16 and 40 runs.
+      if ([1, 15, 16, 40].includes(i + 1)) {
+        await storage.updateRun({ ...run, status: 'success' });
+        runs[0] = { ...runs[0]!, status: 'success', output: `at ${i + 1}` };
+        await storage.updateRun(runs[0]);
+      }
+    }
+    const stored = await storage.getRuns(job.id, 100);
+    expect(stored).toHaveLength(40);
+    expect(stored.at(-1)).toMatchObject({ id: runs[0]!.id, output: 'at 40' });
+    expect(stored.filter((r) => r.status === 'success').map((r) => r.id)).toStrictEqual(
+      [40, 16, 15, 1].map((n) => runs[n - 1]!.id),
+    );
   });
 
   describe('payloads', () => {

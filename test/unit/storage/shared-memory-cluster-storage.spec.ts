@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { StorageClosedError } from '../../../lib/errors/storage-closed.error.js';
 import { isClusterStorage } from '../../../lib/interfaces/cluster-storage.js';
 import { describeClusterStorageConformance } from '../../../lib/testing/index.js';
-import { makeJob, makeRun } from '../../utils/fixtures.js';
+import { makeJob, makeRun } from '../../../lib/testing/fixtures.js';
 import { SharedMemoryClusterStorage } from '../../utils/shared-memory-cluster-storage.js';
 import { describeStorageConformance } from '../../../lib/testing/index.js';
 

@@ -20,7 +20,7 @@ import {
   type TestDatabase,
 } from '../../../utils/databases.js';
 import { describeClusterStorageConformance } from '../../../../lib/testing/index.js';
-import { makeJob, makeRun } from '../../../utils/fixtures.js';
+import { makeJob, makeRun } from '../../../../lib/testing/fixtures.js';
 
 /**
  * Runs the `ClusterStorage` conformance suite and the TypeORM-specific cluster tests against one

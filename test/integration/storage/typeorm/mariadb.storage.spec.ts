@@ -9,7 +9,7 @@ import {
   uniqueTablePrefix,
   unavailableReason,
 } from '../../../utils/databases.js';
-import { makeJob, makeRun } from '../../../utils/fixtures.js';
+import { makeJob, makeRun } from '../../../../lib/testing/fixtures.js';
 import { describeTypeOrmStorage } from './typeorm-storage.suite.js';
 
 await describeTypeOrmStorage(TEST_DATABASES.mariadb);

@@ -29,7 +29,7 @@ import {
   unavailableReason,
   type TestDatabase,
 } from '../../../utils/databases.js';
-import { makeJob, makeRun } from '../../../utils/fixtures.js';
+import { makeJob, makeRun } from '../../../../lib/testing/fixtures.js';
 import { describeStorageConformance } from '../../../../lib/testing/index.js';
 
 const DATE_2040 = new Date('2040-02-29T23:59:59.999Z');

@@ -20,7 +20,7 @@ import {
   DEFAULT_RUN_TABLE_NAME,
   TypeOrmStorage,
 } from '../../../../lib/storage/typeorm/index.js';
-import { makeJob, makeRun } from '../../../utils/fixtures.js';
+import { makeJob, makeRun } from '../../../../lib/testing/fixtures.js';
 
 /** DataSources that are never initialised: constructing a storage must run no SQL on them. */
 const dataSources = {

@@ -1,2 +1,0 @@
-// The fixtures moved to lib/testing (shipped as nestjs-job-scheduler/testing).
-export * from '../../lib/testing/fixtures.js';
