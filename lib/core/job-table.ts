@@ -32,10 +32,6 @@ export class JobTable {
     return this.entries.values();
   }
 
-  clear(): void {
-    this.entries.clear();
-  }
-
   /** The schedule of a recurring job (null for a once job); throws for a cron that cannot parse. */
   scheduleOf(job: Job): Schedule | null {
     if (job.type === 'cron') return this.crons.get(job.cron as string, job.timezone);
@@ -47,10 +43,7 @@ export class JobTable {
   track(job: Job, schedule: Schedule | null, replace = false): JobEntry {
     const held = this.entries.get(job.id);
     if (held !== undefined && !replace) return held;
-    job.payload = deepFreeze(job.payload);
-    job.createdAt = this.clockDate(job.createdAt.getTime());
-    job.updatedAt = this.clockDate(job.updatedAt.getTime());
-    if (job.nextRunAt !== null) job.nextRunAt = this.fireDate(job.nextRunAt.getTime());
+    this.share(job);
     if (held !== undefined) {
       held.job = job;
       held.schedule = schedule;
@@ -74,6 +67,47 @@ export class JobTable {
     };
     this.entries.set(job.id, entry);
     return entry;
+  }
+
+  /**
+   * Holds a job read at start, as if it were new: nothing booked, nothing running. The entry held
+   * for its id (the job was added before start, or the scheduler ran before) is reused, so that a
+   * start allocates no entry and grows no map for the jobs it holds already.
+   */
+  load(job: Job, schedule: Schedule | null): JobEntry {
+    const held = this.entries.get(job.id);
+    if (held === undefined) return this.track(job, schedule);
+    this.share(job);
+    held.job = job;
+    held.schedule = schedule;
+    held.gen++;
+    held.busy = false;
+    held.queued = null;
+    held.removed = false;
+    held.catchUpFrom = NaN;
+    held.catchUpRuns = 0;
+    held.writing = 0;
+    held.syncedAt = 0;
+    held.stale = false;
+    held.handling = false;
+    held.after = null;
+    return held;
+  }
+
+  /** After a load: the entries whose job was not loaded (no longer stored, or unschedulable) go. */
+  keepOnly(loaded: ReadonlySet<Job>): void {
+    for (const entry of this.entries.values()) if (!loaded.has(entry.job)) this.forget(entry);
+  }
+
+  /**
+   * Equal things shared: the payload frozen (handed to handlers as is), and the job's Dates those
+   * of the instants held already.
+   */
+  private share(job: Job): void {
+    job.payload = deepFreeze(job.payload);
+    job.createdAt = this.clockDate(job.createdAt.getTime());
+    job.updatedAt = this.clockDate(job.updatedAt.getTime());
+    if (job.nextRunAt !== null) job.nextRunAt = this.fireDate(job.nextRunAt.getTime());
   }
 
   /** The job was removed (here or by another instance): never fired here again. */

@@ -77,24 +77,18 @@ export class LocalCoordinator implements RunCoordinator {
     return true;
   }
 
-  /** Writes the run's end, then the job (each retried until it lands). */
+  /** Writes the run's end and then the job, in one storage call retried until it lands. */
   async writeEnd(active: ActiveRun): Promise<boolean> {
-    const { run, fire } = active;
-    const entry = fire.entry;
-    const job = entry.job;
+    const entry = active.fire.entry;
+    const job = entry.removed ? null : entry.job;
+    const run = active.run;
     const { store, writes } = this.host;
     try {
-      await store.updateRun(run);
+      await store.recordRunEnd(run, job);
     } catch (err) {
-      await writes.retry(err, `the end of run ${run.id} of job "${job.id}"`, () =>
-        store.updateRun(run),
+      await writes.retry(err, `the end of run ${run.id} of job "${run.jobId}"`, () =>
+        store.recordRunEnd(run, job),
       );
-    }
-    if (entry.removed) return true;
-    try {
-      await store.updateJob(job);
-    } catch (err) {
-      await writes.retry(err, `job "${job.id}" after run ${run.id}`, () => store.updateJob(job));
     }
     return true;
   }

@@ -20,6 +20,16 @@ export abstract class JobStorage {
   abstract createRun(run: Run): Promise<void>;
   /** Replaces a stored run record (ignored when its job was removed meanwhile). */
   abstract updateRun(run: Run): Promise<void>;
+  /**
+   * A run's end: writes the run, then its job (`null`: the job was removed, only the run is
+   * written), the job only once the run is written. The scheduler calls it once per run and, when
+   * it fails, again until it lands, so it must be safe to repeat. The default makes the two calls
+   * in turn; a storage that can write both at once (in memory, in one round trip) overrides it.
+   */
+  async recordRunEnd(run: Run, job: Job | null): Promise<void> {
+    await this.updateRun(run);
+    if (job !== null) await this.updateJob(job);
+  }
   /** Up to `limit` runs of the job, newest first. */
   abstract getRuns(jobId: string, limit: number): Promise<Run[]>;
   /** How many runs of the job are stored. */

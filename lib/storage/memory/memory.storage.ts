@@ -142,6 +142,17 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
     }
   }
 
+  /**
+   * Both writes at once, with one settled promise, unless a subclass overrides `updateRun` or
+   * `updateJob` (a test's fault injection): then the job is written once the run's write settles.
+   */
+  override recordRunEnd(run: Run, job: Job | null): Promise<void> {
+    const ran = this.updateRun(run);
+    if (job === null) return ran;
+    if (ran !== this.done) return ran.then(() => this.updateJob(job));
+    return this.updateJob(job);
+  }
+
   override async getRuns(jobId: string, limit: number): Promise<Run[]> {
     this.assertOpen();
     const count = Math.floor(limit);

@@ -160,6 +160,44 @@ export function runsSection(ctx: StorageSuite): void {
       expect(await ctx.storage.getJobRunCount(job.id)).toBe(2);
     });
 
+    it("records a run's end with its job in one call, and again with the same result", async () => {
+      const job = await addJob();
+      const run = await addRun(job.id);
+      const ended: Run = {
+        ...run,
+        status: 'success',
+        endAt: at('2030-01-02T03:04:11.000Z'),
+        output: 'ok',
+        duration: 1_000,
+      };
+      const after = {
+        ...job,
+        status: 'completed' as const,
+        nextRunAt: null,
+        lastResult: 'ok',
+        version: job.version + 1,
+      };
+      await ctx.storage.recordRunEnd(ended, after);
+      await ctx.storage.recordRunEnd(ended, after);
+      expect(await ctx.storage.getRuns(job.id, 10)).toStrictEqual([ended]);
+      expect(await ctx.storage.getJob(job.id)).toStrictEqual(after);
+      // Without the job (removed meanwhile): only the run is written.
+      const failed: Run = { ...ended, status: 'failed', error: 'Error: late', output: '' };
+      await ctx.storage.recordRunEnd(failed, null);
+      expect(await ctx.storage.getRuns(job.id, 10)).toStrictEqual([failed]);
+      expect(await ctx.storage.getJob(job.id)).toStrictEqual(after);
+    });
+
+    it('rejects recordRunEnd with JobNotFoundError once the job is gone, ignoring the run', async () => {
+      const job = await addJob();
+      const run = await addRun(job.id);
+      await ctx.storage.deleteJob(job.id);
+      const error = await rejectionOf(ctx.storage.recordRunEnd({ ...run, status: 'success' }, job));
+      expectError(expect, error, JobNotFoundError, 'JOB_NOT_FOUND', job.id);
+      expect(await ctx.storage.getJobRunCount(job.id)).toBe(0);
+      expect(await ctx.storage.getJob(job.id)).toBeNull();
+    });
+
     it('ignores updateRun once the job is deleted', async () => {
       const job = await addJob();
       const run = await addRun(job.id);

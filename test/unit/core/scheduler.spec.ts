@@ -612,6 +612,37 @@ describe('Scheduler', () => {
       expect(scheduler.isStarted()).toBe(false);
     });
 
+    it('starts from what is stored: jobs held before start that are gone or changed are taken as stored', async () => {
+      const { scheduler, storage } = makeScheduler();
+      const payloads: unknown[] = [];
+      scheduler.registerHandlerFunc('work', (payload) => void payloads.push(payload));
+      const runAt = new Date(T0.getTime() + 1_000);
+      const kept = await scheduler.addJob({ runAt, handlerName: 'work', payload: { v: 1 } });
+      const gone = await scheduler.addJob({ runAt, handlerName: 'work', payload: { v: 2 } });
+      // Another process changes the storage before this one starts.
+      await storage.deleteJob(gone.id);
+      const stored = (await storage.getJob(kept.id))!;
+      await storage.updateJob({ ...stored, payload: { v: 3 }, version: stored.version + 1 });
+      await scheduler.start();
+      expect(scheduler.metrics().scheduledJobs).toBe(1);
+      await expect(scheduler.triggerJob(gone.id)).rejects.toBeInstanceOf(JobNotFoundError);
+      await advance(1_000);
+      expect(payloads).toEqual([{ v: 3 }]);
+      await scheduler.stop();
+      // Restarted after a stop, the same holds: the table is what is stored.
+      await storage.updateJob({
+        ...(await storage.getJob(kept.id))!,
+        status: 'pending',
+        runAt: new Date(T0.getTime() + 5_000),
+        nextRunAt: new Date(T0.getTime() + 5_000),
+        payload: { v: 4 },
+      });
+      await scheduler.start();
+      await advance(5_000);
+      expect(payloads).toEqual([{ v: 3 }, { v: 4 }]);
+      await scheduler.stop();
+    });
+
     it('stop waits for runs in flight to end', async () => {
       const { scheduler } = makeScheduler({ shutdownTimeout: '10s' });
       scheduler.registerHandlerFunc('work', async () => {

@@ -26,6 +26,34 @@ describe('MemoryStorage', () => {
     expect(isBatchStorage(storage)).toBe(true);
   });
 
+  it("records a run's end through a subclass's own writes, the job only once the run is written", async () => {
+    const writes: string[] = [];
+    class Failing extends MemoryStorage {
+      failRun = false;
+      override updateRun(run: Run): Promise<void> {
+        writes.push(`run ${run.status}`);
+        return this.failRun ? Promise.reject(new Error('run write failed')) : super.updateRun(run);
+      }
+      override updateJob(job: Job): Promise<void> {
+        writes.push(`job ${job.status}`);
+        return super.updateJob(job);
+      }
+    }
+    const storage = new Failing();
+    const job = makeJob();
+    await storage.createJob(job);
+    const run = makeRun(job.id);
+    await storage.createRun(run);
+    await storage.recordRunEnd({ ...run, status: 'success' }, { ...job, status: 'completed' });
+    expect(writes).toEqual(['run success', 'job completed']);
+    storage.failRun = true;
+    await expect(
+      storage.recordRunEnd({ ...run, status: 'failed' }, { ...job, status: 'failed' }),
+    ).rejects.toThrow('run write failed');
+    expect(writes).toEqual(['run success', 'job completed', 'run failed']);
+    expect((await storage.getJob(job.id))?.status).toBe('completed');
+  });
+
   // A job's runs are found by a scan below 16 runs and by an index from then on: both ways.
   it('updates a run in place by its id, with few runs and with many', async () => {
     const storage = new MemoryStorage();
