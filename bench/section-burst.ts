@@ -1,6 +1,7 @@
 /**
  * Section 1 of `npm run bench`, timer precision: 10,000 jobs on `* * * * * *`, ours (in memory)
- * against `cron`, `@nestjs/schedule` and `croner`, each in its own process.
+ * against `cron`, `@nestjs/schedule` and `croner`, each in its own process, and against the floor
+ * (`burst-floor.ts`: the least code writing the same records), also counting the first second.
  */
 import { int, kib, ms } from './format.js';
 import { load } from './machine.js';
@@ -46,6 +47,8 @@ const PEERS = [
 
 const LATENESS_WHY =
   "All 10,000 fall due on the same millisecond and each fire of ours is a whole run (a claim, a run record created and ended, the job updated, a context and an id), started one after another; the peers only call a function from each job's own timer.";
+const FLOOR_WHY =
+  'The floor writes the same records with nothing else; a run of ours also keeps its time-out, its retries and misfire policy, its events, metrics and span, and its recovery after a crash.';
 const HEAP_WHY =
   'Each job of ours holds its stored record (name, payload, options, status) beside its timer entry; the peers hold a timer and a parsed pattern.';
 
@@ -64,8 +67,20 @@ export async function burstSection(out: Transcript, board: Scoreboard): Promise<
     `1b. fire burst, ours: ${JOBS} jobs '* * * * * *', concurrentRuns 5 (default), ${window}`,
     ours5,
   );
+  const floor5 = await scenario(out, './burst-floor.ts', [...args, '--concurrent=5']);
+  print(
+    out,
+    `1c. fire burst, floor: ${JOBS} jobs every second, 5 at a time, the least code writing a run's records (bench/floor.ts), ${window}`,
+    floor5,
+  );
+  // The first second counted too: the code and the heap are cold for it.
+  const cold = [`--jobs=${JOBS}`, `--seconds=${SECONDS}`, '--warmup=0', '--concurrent=5'];
+  const ours5Cold = await scenario(out, './burst-ours.ts', cold);
+  print(out, `1d. fire burst, ours, concurrentRuns 5, ${SECONDS} s from the first fire`, ours5Cold);
+  const floor5Cold = await scenario(out, './burst-floor.ts', cold);
+  print(out, `1e. fire burst, floor, 5 at a time, ${SECONDS} s from the first fire`, floor5Cold);
   const peers: Record<string, Figures | undefined> = {};
-  let letter = 'c'.charCodeAt(0);
+  let letter = 'f'.charCodeAt(0);
   for (const peer of PEERS) {
     peers[peer.who] = await scenario(out, peer.file, args);
     const label = `1${String.fromCharCode(letter++)}`;
@@ -115,6 +130,45 @@ export async function burstSection(out: Transcript, board: Scoreboard): Promise<
       why: HEAP_WHY,
     });
   }
+  for (const [when, oursF, floorF] of [
+    ['', ours5, floor5],
+    [', from the first fire', ours5Cold, floor5Cold],
+  ] as const) {
+    board.compare({
+      scenario: `${scenarioName}, concurrentRuns 5${when}: lateness p50 / p99 / max (ms), vs the floor`,
+      ours: oursF?.p99 as number | undefined,
+      theirs: floorF?.p99 as number | undefined,
+      oursText: latency(oursF),
+      theirsText: latency(floorF),
+      ratioLabel: 'p99 ',
+      secondary: {
+        label: 'p50 ',
+        ours: oursF?.p50 as number | undefined,
+        theirs: floorF?.p50 as number | undefined,
+      },
+      who: 'floor',
+      better: 'lower',
+      format: ms,
+      why: FLOOR_WHY,
+    });
+  }
+  board.compare({
+    scenario: `${scenarioName}, concurrentRuns 5, from the first fire: lateness p50 / p99 / max (ms), vs cron`,
+    ours: ours5Cold?.p99 as number | undefined,
+    theirs: peers.cron?.p99 as number | undefined,
+    oursText: latency(ours5Cold),
+    theirsText: latency(peers.cron),
+    ratioLabel: 'p99 ',
+    secondary: {
+      label: 'p50 ',
+      ours: ours5Cold?.p50 as number | undefined,
+      theirs: peers.cron?.p50 as number | undefined,
+    },
+    who: 'cron',
+    better: 'lower',
+    format: ms,
+    why: LATENESS_WHY,
+  });
   board.compare({
     scenario: `${scenarioName}, concurrentRuns 5 (default): lateness p50 / p99 / max (ms), vs cron`,
     ours: ours5?.p99 as number | undefined,
