@@ -98,11 +98,6 @@ export class ClusterCoordinator implements RunCoordinator {
     return job.status === 'running';
   }
 
-  /** An instance without the job's handler leaves it to those that have it (a rolling deployment). */
-  firesHere(job: Job): boolean {
-    return this.host.handlers.has(job.handlerName);
-  }
-
   /**
    * A first attempt of a job that prefers another instance (not a missed fire, a trigger, a retry or
    * a `'fire-all'` catch-up, which every instance tries at once). By the time it is due here again,

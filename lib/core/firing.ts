@@ -39,9 +39,24 @@ export class Firing {
     private readonly runs: RunStarter,
   ) {}
 
-  /** Books a fire of the job (armed when the scheduler runs). */
+  /**
+   * Books a fire of the job (armed when the scheduler runs); a job whose handler is not registered
+   * here waits for it instead (`HandlerWait`), the same alone and in a cluster.
+   */
   scheduleAt(entry: JobEntry, at: number, attempt = 1, scheduledAt = at, link?: SpanContext): void {
-    this.ctx.timers.book(entry, at, attempt, scheduledAt, link, this.ctx.isStarted());
+    const { ctx } = this;
+    if (!ctx.handlers.has(entry.job.handlerName)) {
+      if (Number.isFinite(at)) ctx.waits.park(entry, { at, attempt, scheduledAt, link });
+      return;
+    }
+    ctx.timers.book(entry, at, attempt, scheduledAt, link, ctx.isStarted());
+  }
+
+  /** A handler was registered: the jobs that waited for it are booked (a fire now past is judged as missed). */
+  handlerRegistered(name: string): void {
+    for (const [entry, fire] of this.ctx.waits.take(name)) {
+      this.scheduleAt(entry, fire.at, fire.attempt, fire.scheduledAt, fire.link);
+    }
   }
 
   /** Arms the timer for the next fire or the next run deadline, whichever comes first. */
@@ -82,7 +97,6 @@ export class Firing {
         entry.catchUpFrom = NaN;
       }
     }
-    if (!coordinator.firesHere(entry.job)) return;
     if (!missed && coordinator.handsOff(fire)) {
       fire.deferred = true;
       ctx.signals.tallies.firesDeferred++;
@@ -257,7 +271,8 @@ export class Firing {
 
   /** Stopping: the fires booked and waiting will not run (claims that may have landed are let go). */
   dropAll(): void {
-    const { timers, slots } = this.ctx;
+    const { timers, slots, waits } = this.ctx;
+    waits.clear();
     timers.cancel();
     for (let fire = timers.take(); fire; fire = timers.take()) this.dropUnsure(fire);
     for (let fire = slots.take(); fire; fire = slots.take()) {

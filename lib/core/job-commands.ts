@@ -172,6 +172,9 @@ export class JobCommands {
     const entry = await this.entryFor(id);
     await this.coordinator.refresh(entry);
     if (entry.job.status === 'paused') throw new JobPausedError(id);
+    if (!ctx.handlers.has(entry.job.handlerName)) {
+      throw new HandlerNotFoundError(entry.job.handlerName);
+    }
     if (entry.busy || this.coordinator.runningElsewhere(entry.job)) throw new JobRunningError(id);
     // A fire is keyed by (job, scheduledAt, attempt): two triggers in one millisecond get two instants.
     const now = Math.max(ctx.now(), entry.lastTriggerAt + 1);

@@ -20,6 +20,7 @@ export async function loadJobs(
 ): Promise<void> {
   const { table, timers, options } = ctx;
   timers.clear();
+  ctx.waits.clear();
   const jobs = await ctx.store.listJobs();
   const now = ctx.now();
   let loaded = 0;

@@ -35,10 +35,6 @@ export class LocalCoordinator implements RunCoordinator {
     return false;
   }
 
-  firesHere(): boolean {
-    return true;
-  }
-
   handsOff(): boolean {
     return false;
   }

@@ -37,8 +37,6 @@ export interface RunCoordinator {
   saveJob(entry: JobEntry, expected: number): Promise<boolean>;
   /** Whether the job, `running` as last read, runs elsewhere (alone: never; it was left by a process that died). */
   runningElsewhere(job: Job): boolean;
-  /** Whether this instance fires the job (in a cluster, an instance without its handler leaves it to others). */
-  firesHere(job: Job): boolean;
   /** Whether a due fire is left first to another instance the job prefers. */
   handsOff(fire: Fire): boolean;
   /** How long a fire handed off waits before it is tried here. */

@@ -5,6 +5,7 @@ import type { JobTracer } from '../interfaces/job-tracer.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { FireTimer } from './fire-timer.js';
 import type { HandlerRegistry } from './handler-registry.js';
+import type { HandlerWait } from './handler-wait.js';
 import type { IdGenerator } from './ids.js';
 import type { InFlight } from './in-flight.js';
 import type { JobTable } from './job-table.js';
@@ -35,6 +36,8 @@ export interface SchedulerContext {
   readonly tracer: JobTracer;
   readonly telemetry: JobMetrics;
   readonly handlers: HandlerRegistry;
+  /** The jobs whose handler is not registered here, waiting for it. */
+  readonly waits: HandlerWait;
   readonly ids: IdGenerator;
   readonly flight: InFlight;
   isStarted(): boolean;

@@ -8,11 +8,14 @@ import { copyJob, copyRun } from './record-copy.js';
 /** The counters of what happened (monotonic since the scheduler was made). */
 export type SchedulerTallies = Omit<
   SchedulerCounters,
-  'runningNow' | 'queuedNow' | 'scheduledJobs'
+  'runningNow' | 'queuedNow' | 'scheduledJobs' | 'jobsWithoutHandler'
 >;
 
 /** The gauges of what is going on now, read from the parts that hold it. */
-export type SchedulerGauges = Pick<SchedulerCounters, 'runningNow' | 'queuedNow' | 'scheduledJobs'>;
+export type SchedulerGauges = Pick<
+  SchedulerCounters,
+  'runningNow' | 'queuedNow' | 'scheduledJobs' | 'jobsWithoutHandler'
+>;
 
 /**
  * What the scheduler tells the world: its counters (incremented where things happen), the events of

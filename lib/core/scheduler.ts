@@ -16,6 +16,7 @@ import { Dispatcher } from './dispatcher.js';
 import { FireTimer } from './fire-timer.js';
 import { Firing } from './firing.js';
 import { HandlerRegistry } from './handler-registry.js';
+import { HandlerWait } from './handler-wait.js';
 import { HistoryPruner } from './history-pruner.js';
 import { IdGenerator } from './ids.js';
 import { InFlight } from './in-flight.js';
@@ -71,10 +72,12 @@ export class SchedulerCore {
     const cache = (this.cache = wrapped?.cache);
     const timers = new FireTimer(() => this.firing.wake(), now);
     const slots = new Dispatcher(options.concurrentRuns, parts.cluster !== undefined);
+    const waits = new HandlerWait(options.logger);
     const signals = new SchedulerSignals(now, () => ({
       runningNow: slots.active.size,
       queuedNow: slots.queued,
       scheduledJobs: timers.size,
+      jobsWithoutHandler: waits.count(),
     }));
     this.ctx = {
       options,
@@ -93,6 +96,7 @@ export class SchedulerCore {
         cache: cache && (() => cache.metrics()),
       }),
       handlers: new HandlerRegistry(),
+      waits,
       ids: new IdGenerator(),
       flight: new InFlight(),
       isStarted: () => this.started,
@@ -134,14 +138,19 @@ export class SchedulerCore {
 
   // ---- handlers -------------------------------------------------------------------------------
 
-  /** Registers a handler object (`execute(payload, ctx)`) under a unique name. */
+  /**
+   * Registers a handler object (`execute(payload, ctx)`) under a unique name. Jobs that waited for
+   * a handler of that name are booked now.
+   */
   registerHandler(name: string, handler: Handler, source?: string): void {
     this.ctx.handlers.register(name, handler, source);
+    this.firing.handlerRegistered(name);
   }
 
-  /** Registers a function `(payload, ctx) => result` under a unique name. */
+  /** Registers a function `(payload, ctx) => result` under a unique name (as `registerHandler`). */
   registerHandlerFunc(name: string, fn: HandlerFunc, source?: string): void {
     this.ctx.handlers.registerFunc(name, fn, source);
+    this.firing.handlerRegistered(name);
   }
 
   hasHandler(name: string): boolean {
@@ -320,6 +329,7 @@ export class SchedulerCore {
       oldestDueLagMs: Number.isFinite(oldestDue) ? Math.max(0, now - oldestDue) : 0,
       runningNow: ctx.slots.active.size,
       queuedNow: ctx.slots.queued,
+      jobsWithoutHandler: ctx.waits.count(),
       ...(cluster === undefined ? {} : { cluster }),
     };
   }

@@ -22,6 +22,11 @@ export interface SchedulerCounters {
   queuedNow: number;
   /** Jobs the scheduler holds in its timer queue. */
   scheduledJobs: number;
+  /**
+   * Jobs not fired because no handler of their `handlerName` is registered on this instance: they
+   * wait (recording no run) and fire once one is.
+   */
+  jobsWithoutHandler: number;
 }
 
 /** A point-in-time snapshot (`metrics()`): counters, run durations, batch and cache figures. */

@@ -12,6 +12,8 @@ export interface SchedulerHealth {
   runningNow: number;
   /** Due fires waiting for a slot. */
   queuedNow: number;
+  /** Jobs waiting for their handler to be registered on this instance (not fired meanwhile). */
+  jobsWithoutHandler: number;
   /** Cluster mode: this instance's lease. */
   cluster?: {
     instanceId: string;

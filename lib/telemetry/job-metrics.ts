@@ -25,6 +25,8 @@ export interface SchedulerMetricsSnapshot {
   firesSkipped: number;
   runningNow: number;
   queuedNow: number;
+  /** Jobs waiting for their handler to be registered (the gauge reports 0 when absent). */
+  jobsWithoutHandler?: number;
 }
 
 /** What the batch counters read (a `BatchingStorage`'s `metrics()` fits as is). */
@@ -70,7 +72,10 @@ interface HandlerAttributes {
   failed: Attributes;
 }
 
-type Counted = Exclude<keyof SchedulerMetricsSnapshot, 'runningNow' | 'queuedNow'>;
+type Counted = Exclude<
+  keyof SchedulerMetricsSnapshot,
+  'runningNow' | 'queuedNow' | 'jobsWithoutHandler'
+>;
 
 /** The run counters: instrument name, snapshot field, description. */
 const RUN_COUNTERS: readonly (readonly [string, Counted, string])[] = [
@@ -98,7 +103,8 @@ const DURATION_BUCKETS = [
  * `job.handler`, `run.status`), in `runEnded`, which also feeds `durations`. Everything else is
  * observed at collection time from the snapshot functions, so it costs the hot path nothing and
  * always equals `metrics()`: the counters `job.runs.started`, `.succeeded`, `.failed`, `.retried`,
- * `.timed_out`, `.skipped` and the gauges `job.runs.running`, `job.runs.queued` (from `scheduler`);
+ * `.timed_out`, `.skipped` and the gauges `job.runs.running`, `job.runs.queued`,
+ * `job.jobs.without_handler` (from `scheduler`);
  * `job.batch.flushes`, `job.batch.flushed_records` (`record.kind` job / run),
  * `job.batch.flush_failures` (from `batch`); `job.cache.hits`, `.misses`, `.evictions` (from
  * `cache`).
@@ -159,6 +165,14 @@ export class JobMetrics {
           valueType: int,
         }),
         (result) => result.observe(scheduler().queuedNow, base),
+      );
+      this.observe(
+        meter.createObservableGauge('job.jobs.without_handler', {
+          description: 'Jobs not fired because no handler of their name is registered here.',
+          unit: '{job}',
+          valueType: int,
+        }),
+        (result) => result.observe(scheduler().jobsWithoutHandler ?? 0, base),
       );
     }
 

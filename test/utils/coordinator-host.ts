@@ -2,6 +2,7 @@ import { vi } from 'vitest';
 import { Dispatcher } from '../../lib/core/dispatcher.js';
 import { FireTimer } from '../../lib/core/fire-timer.js';
 import { HandlerRegistry } from '../../lib/core/handler-registry.js';
+import { HandlerWait } from '../../lib/core/handler-wait.js';
 import { IdGenerator } from '../../lib/core/ids.js';
 import { InFlight } from '../../lib/core/in-flight.js';
 import type { ActiveRun, Fire, JobEntry } from '../../lib/core/job-entry.js';
@@ -43,10 +44,12 @@ export function coordinatorHost(storage: JobStorage, options: SchedulerOptions =
   const faults = new StorageFaultLog(logger, now);
   const slots = new Dispatcher(normalized.concurrentRuns, normalized.cluster !== null);
   const timers = new FireTimer(() => undefined, now);
+  const waits = new HandlerWait(logger);
   const signals = new SchedulerSignals(now, () => ({
     runningNow: slots.active.size,
     queuedNow: slots.queued,
     scheduledJobs: timers.size,
+    jobsWithoutHandler: waits.count(),
   }));
   const host = {
     options: normalized,
@@ -61,6 +64,7 @@ export function coordinatorHost(storage: JobStorage, options: SchedulerOptions =
     tracer: new NoopJobTracer(),
     telemetry: new JobMetrics({ scheduler: () => signals.snapshot() }),
     handlers: new HandlerRegistry(),
+    waits,
     ids: new IdGenerator(),
     flight: new InFlight(),
     isStarted: () => true,

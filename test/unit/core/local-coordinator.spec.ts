@@ -25,7 +25,6 @@ describe('LocalCoordinator (a scheduler alone with its storage)', () => {
     expect(coordinator.round).toBe(0);
     expect(coordinator.health()).toBeUndefined();
     expect(coordinator.runningElsewhere({ ...entry.job, status: 'running' })).toBe(false);
-    expect(coordinator.firesHere(entry.job)).toBe(true); // with or without its handler
     expect(coordinator.storesRegularNext).toBe(false);
     const active = activeRun(host, entry);
     expect(coordinator.handsOff(active.fire)).toBe(false);

@@ -342,17 +342,63 @@ describe('Scheduler', () => {
       await scheduler.stop();
     });
 
-    it('records a run failed when its handler is no longer registered', async () => {
+    it('lets a job whose handler is not registered wait, recording no run, until one is', async () => {
       const first = makeScheduler();
       first.scheduler.registerHandlerFunc('gone', () => 'ok');
-      const job = await first.scheduler.addJob({ runAt: T0.getTime() + 1000, handlerName: 'gone' });
+      const once = await first.scheduler.addJob({
+        runAt: T0.getTime() + 1000,
+        handlerName: 'gone',
+      });
+      const tick = await first.scheduler.addJob({ cron: '* * * * * *', handlerName: 'gone' });
+      const { Scheduler } = await import('../../../lib/scheduler.js');
+      const { NopLogger } = await import('../../../lib/loggers/nop-logger.js');
+      const logger = new NopLogger();
+      const warn = vi.spyOn(logger, 'warn');
+      const error = vi.spyOn(logger, 'error');
+      // The next deploy: the handler's class was deleted from the code.
+      const second = new Scheduler(first.storage, { logger });
+      await second.start();
+      await advance(3_000);
+      expect(await second.getRuns(once.id, 5)).toEqual([]);
+      expect(await second.getRuns(tick.id, 5)).toEqual([]);
+      expect((await second.getJob(once.id)).status).toBe('pending');
+      expect(second.metrics().jobsWithoutHandler).toBe(2);
+      expect((await second.health()).jobsWithoutHandler).toBe(2);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringMatching(/no handler "gone" is registered.*registerHandlerFunc\('gone'/),
+      );
+      expect(error).not.toHaveBeenCalled();
+      await expect(second.triggerJob(once.id)).rejects.toBeInstanceOf(HandlerNotFoundError);
+      // Registered again: each job fires at once (its missed fires as one, per 'fire-once').
+      const ran: string[] = [];
+      second.registerHandlerFunc('gone', (_p, ctx) => void ran.push(ctx.job.id));
+      expect(second.metrics().jobsWithoutHandler).toBe(0);
+      await advance(0);
+      expect(ran.sort()).toEqual([once.id, tick.id].sort());
+      expect((await second.getJob(once.id)).status).toBe('completed');
+      await advance(2_000);
+      expect(ran.filter((id) => id === tick.id)).toHaveLength(3);
+      expect(warn).toHaveBeenCalledTimes(1);
+      await second.stop();
+    });
+
+    it('lets a job wait for its handler when it is paused meanwhile: resumed, it still waits', async () => {
+      const first = makeScheduler();
+      first.scheduler.registerHandlerFunc('late', () => 'ok');
+      const job = await first.scheduler.addJob({ interval: '1s', handlerName: 'late' });
       const { Scheduler } = await import('../../../lib/scheduler.js');
       const second = new Scheduler(first.storage, { logger: first.scheduler.options.logger });
       await second.start();
+      expect(second.metrics().jobsWithoutHandler).toBe(1);
+      await second.pauseJob(job.id);
+      expect(second.metrics().jobsWithoutHandler).toBe(0);
+      await second.resumeJob(job.id);
+      expect(second.metrics().jobsWithoutHandler).toBe(1);
+      let runs = 0;
+      second.registerHandlerFunc('late', () => void runs++);
       await advance(1_000);
-      const [run] = await second.getRuns(job.id, 1);
-      expect(run!.status).toBe('failed');
-      expect(run!.error).toContain('HandlerNotFoundError');
+      expect(runs).toBe(1);
       await second.stop();
     });
   });

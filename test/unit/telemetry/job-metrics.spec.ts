@@ -86,6 +86,7 @@ describe('JobMetrics with a registered MeterProvider', () => {
       firesSkipped: 4,
       runningNow: 1,
       queuedNow: 7,
+      jobsWithoutHandler: 2,
     });
     const m = new JobMetrics({ scheduler: () => snapshot });
     m.start();
@@ -110,6 +111,8 @@ describe('JobMetrics with a registered MeterProvider', () => {
       isMonotonic: true,
     });
     expect(read.get('job.runs.running')?.dataPointType).toBe(DataPointType.GAUGE);
+    expect(pointValue(read.get('job.jobs.without_handler'))).toBe(2);
+    expect(read.get('job.jobs.without_handler')?.descriptor.unit).toBe('{job}');
 
     snapshot = { ...snapshot, runsStarted: 12, runningNow: 0 };
     read = await sdk.reader.read();
