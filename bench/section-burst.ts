@@ -91,7 +91,24 @@ export async function burstSection(out: Transcript, board: Scoreboard): Promise<
     );
   }
 
+  const memory = await scenario(out, './memory-flat.ts', [`--jobs=${JOBS}`, '--seconds=60']);
+  out.write(
+    `\n1${String.fromCharCode(letter)}. memory over a minute, ours: ${JOBS} jobs '* * * * * *', every default (load after: ${load()})\n`,
+  );
+  if (memory) {
+    out.write(
+      `  heap after 15 s ${Number(memory.heapEarlyMiB).toFixed(1)} MiB, after 60 s ${Number(memory.heapLateMiB).toFixed(1)} MiB` +
+        ` (${(Number(memory.growth) * 100).toFixed(1)}%), ${int(memory.runs)} runs\n`,
+    );
+  }
+
   const scenarioName = `Burst (${int(JOBS)} jobs every second, ${SECONDS} s)`;
+  board.row(
+    `Memory (${int(JOBS)} jobs every second, every default): heap after 60 s against after 15 s`,
+    memory ? `${Number(memory.heapLateMiB).toFixed(1)} MiB` : 'n/a',
+    memory ? `${Number(memory.heapEarlyMiB).toFixed(1)} MiB (after 15 s)` : '',
+    memory ? `${(Number(memory.growth) * 100).toFixed(1)}% (aim: within 10%)` : 'n/a',
+  );
   board.row(
     `${scenarioName}: fires/s; missed fires (of ${int(JOBS * SECONDS)})`,
     `${int(ours?.firesPerSec)}; ${int(ours?.missed)}`,

@@ -116,6 +116,7 @@ describe('the public surface', () => {
         "type JobWriteCondition",
         "type JsonValue",
         "type LeaseRecord",
+        "type MemoryStorageOptions",
         "type MisfirePolicy",
         "type OrphanedJob",
         "type PrunableStorage",

@@ -1,72 +1,37 @@
 import { JobAlreadyExistsError } from '../../errors/job-already-exists.error.js';
 import { JobNotFoundError } from '../../errors/job-not-found.error.js';
 import { StorageClosedError } from '../../errors/storage-closed.error.js';
-import type { Job, JobStatus, JobType, MisfirePolicy } from '../../interfaces/job.interface.js';
-import type { Run, RunStatus } from '../../interfaces/run.interface.js';
-import { copyPayload } from '../../core/record-copy.js';
+import { InvalidOptionsError } from '../../errors/invalid-options.error.js';
+import type { Job, JobStatus } from '../../interfaces/job.interface.js';
+import type { Run } from '../../interfaces/run.interface.js';
 import {
   JobStorage,
   type BatchStorage,
   type PrunableStorage,
   type RunPruneCriteria,
 } from '../../interfaces/job-storage.js';
+import { assignJob, toJob, toJobRecord, toRun, type JobRecord } from './memory-records.js';
+import { RunHistory, type JobRuns } from './run-history.js';
 
-/** A stored job: the `Job` fields, with dates as epoch milliseconds. */
-interface JobRecord {
-  id: string;
-  name: string;
-  description: string;
-  type: JobType;
-  cron: string | null;
-  interval: number | null;
-  timezone: string | null;
-  runAt: number | null;
-  status: JobStatus;
-  handlerName: string;
-  payload: unknown;
-  nextRunAt: number | null;
-  lastRunAt: number | null;
-  lastResult: string;
-  retryCount: number;
-  maxRetry: number;
-  misfirePolicy: MisfirePolicy;
-  maxMisfires: number;
-  version: number;
-  createdAt: number;
-  updatedAt: number;
-}
-
-/** A stored run: the `Run` fields, with dates as epoch milliseconds, plus its insertion sequence. */
-interface RunRecord {
-  id: string;
-  jobId: string;
-  status: RunStatus;
-  startAt: number;
-  endAt: number | null;
-  output: string;
-  error: string;
-  duration: number;
-  traceId: string;
-  attempt: number;
-  scheduledAt: number;
-  createdAt: number;
-  /** Insertion sequence: breaks `startAt` ties (a later-inserted run is newer). */
-  seq: number;
+/** Options of `MemoryStorage`. */
+export interface MemoryStorageOptions {
+  /** The newest runs kept of each job (default 1000); `Infinity` keeps them all. */
+  maxRunsPerJob?: number;
+  /**
+   * The newest runs kept in all (default 100,000, about 30 MB): the oldest of all go first, so that
+   * many jobs firing often hold flat memory too. `Infinity` keeps them all.
+   */
+  maxRuns?: number;
 }
 
 /** A job and its run history. */
-interface JobEntry {
+interface JobEntry extends JobRuns {
   job: JobRecord;
-  /** Runs oldest first: in insertion order, which is `(startAt, seq)` order while `runsSorted`. */
-  runs: RunRecord[] | null;
-  /** The runs by id, once there are `INDEX_RUNS_FROM` of them (null before). */
-  runsById: Map<string, RunRecord> | null;
-  /** Whether `runs` is known to be in `(startAt, seq)` order. */
-  runsSorted: boolean;
 }
 
 /**
- * The default storage: jobs and runs kept in this process's memory, lost when it exits.
+ * The default storage: jobs and runs kept in this process's memory, lost when it exits. The run
+ * history is bounded (`maxRunsPerJob`, `maxRuns`): past it the oldest finished runs go.
  *
  * Every method returns copies and stores copies. Payloads that are primitives or frozen (the scheduler
  * deep-freezes them) are shared as is; any other payload is `structuredClone`d on write and on read.
@@ -74,11 +39,24 @@ interface JobEntry {
 export class MemoryStorage extends JobStorage implements BatchStorage, PrunableStorage {
   /** Jobs by id, in creation order. */
   private readonly jobs = new Map<string, JobEntry>();
-  /** Next run insertion sequence number. */
-  private nextSeq = 0;
+  private readonly history: RunHistory;
   private closed = false;
   /** One settled promise returned by every write that succeeds: a write allocates no promise. */
   private readonly done: Promise<void> = Promise.resolve();
+
+  constructor(options: MemoryStorageOptions = {}) {
+    super();
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionsError('MemoryStorage options', options, 'an object');
+    }
+    this.history = new RunHistory(
+      {
+        maxRunsPerJob: runLimit('maxRunsPerJob', options.maxRunsPerJob, 1000),
+        maxRuns: runLimit('maxRuns', options.maxRuns, 100_000),
+      },
+      (jobId) => this.jobs.get(jobId),
+    );
+  }
 
   override async createJob(job: Job): Promise<void> {
     this.assertOpen();
@@ -107,7 +85,10 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
 
   override async deleteJob(id: string): Promise<void> {
     this.assertOpen();
-    if (!this.jobs.delete(id)) throw new JobNotFoundError(id);
+    const entry = this.jobs.get(id);
+    if (entry === undefined) throw new JobNotFoundError(id);
+    this.jobs.delete(id);
+    this.history.dropJob(entry);
   }
 
   override async listJobs(status?: JobStatus): Promise<Job[]> {
@@ -124,7 +105,7 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
       this.assertOpen();
       const entry = this.jobs.get(run.jobId);
       if (!entry) throw new JobNotFoundError(run.jobId);
-      this.putRun(entry, run);
+      this.history.put(entry, run);
       return this.done;
     } catch (err) {
       return Promise.reject(err);
@@ -135,7 +116,7 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
     try {
       this.assertOpen();
       const entry = this.jobs.get(run.jobId);
-      if (entry) this.putRun(entry, run);
+      if (entry) this.history.put(entry, run);
       return this.done;
     } catch (err) {
       return Promise.reject(err);
@@ -158,12 +139,7 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
     const count = Math.floor(limit);
     const entry = this.jobs.get(jobId);
     if (!entry || !(count > 0)) return [];
-    const runs = entry.runs;
-    if (runs === null) return [];
-    if (!entry.runsSorted) {
-      runs.sort(compareRuns);
-      entry.runsSorted = true;
-    }
+    const runs = this.history.sorted(entry);
     const end = Math.max(0, runs.length - count);
     const result: Run[] = [];
     for (let i = runs.length - 1; i >= end; i--) result.push(toRun(runs[i]));
@@ -191,7 +167,7 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
     this.assertOpen();
     for (const run of runs) {
       const entry = this.jobs.get(run.jobId);
-      if (entry) this.putRun(entry, run);
+      if (entry) this.history.put(entry, run);
     }
   }
 
@@ -205,27 +181,15 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
     let removed = 0;
     for (const entry of this.jobs.values()) {
       if (removed >= limit) break;
-      const runs = entry.runs;
-      if (runs === null || runs.length === 0) continue;
-      if (!entry.runsSorted) {
-        runs.sort(compareRuns);
-        entry.runsSorted = true;
-      }
+      const runs = this.history.sorted(entry);
       // Runs are oldest first: the first `excess` are beyond the newest maxRunsPerJob.
       const excess = maxRunsPerJob === undefined ? 0 : runs.length - maxRunsPerJob;
-      let kept = 0;
-      for (let i = 0; i < runs.length; i++) {
-        const run = runs[i]!;
+      this.history.retain(entry, (run, i) => {
         const prune =
           removed < limit && run.status !== 'running' && (i < excess || run.startAt < before);
-        if (prune) {
-          entry.runsById?.delete(run.id);
-          removed++;
-        } else {
-          runs[kept++] = run;
-        }
-      }
-      runs.length = kept;
+        if (prune) removed++;
+        return !prune;
+      });
     }
     return removed;
   }
@@ -234,6 +198,7 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
     if (this.closed) return;
     this.closed = true;
     this.jobs.clear();
+    this.history.clear();
   }
 
   override async ping(): Promise<void> {
@@ -243,184 +208,17 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
   private assertOpen(): void {
     if (this.closed) throw new StorageClosedError('MemoryStorage');
   }
+}
 
-  /** Replaces the run with `run.id` in place (keeping its position), or appends it. */
-  private putRun(entry: JobEntry, run: Run): void {
-    const existing = findRun(entry, run.id);
-    if (existing) {
-      const previousStartAt = existing.startAt;
-      assignRun(existing, run);
-      if (existing.startAt !== previousStartAt) entry.runsSorted = false;
-      return;
-    }
-    const record = toRunRecord(run, this.nextSeq++);
-    const runs = (entry.runs ??= []);
-    if (runs.length > 0 && record.startAt < runs[runs.length - 1].startAt) entry.runsSorted = false;
-    runs.push(record);
-    if (entry.runsById !== null) entry.runsById.set(record.id, record);
-    else if (runs.length >= INDEX_RUNS_FROM) entry.runsById = new Map(runs.map((r) => [r.id, r]));
+/** A run limit option: a positive integer or Infinity (default `fallback`). */
+function runLimit(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (value === Infinity || (Number.isSafeInteger(value) && (value as number) >= 1)) {
+    return value as number;
   }
-}
-
-/**
- * A job's runs get an index by id once it has this many: below it, a scan from the newest (the run
- * being ended is nearly always the last one) is as fast, and a job with a few runs holds no Map.
- */
-const INDEX_RUNS_FROM = 16;
-
-function findRun(entry: JobEntry, id: string): RunRecord | undefined {
-  if (entry.runsById !== null) return entry.runsById.get(id);
-  const runs = entry.runs;
-  if (runs === null) return undefined;
-  for (let i = runs.length - 1; i >= 0; i--) if (runs[i]!.id === id) return runs[i];
-  return undefined;
-}
-
-/** Oldest first: by `startAt`, then by insertion. */
-function compareRuns(a: RunRecord, b: RunRecord): number {
-  return a.startAt - b.startAt || a.seq - b.seq;
-}
-
-function msOrNull(date: Date | null): number | null {
-  return date ? date.getTime() : null;
-}
-
-function dateOrNull(ms: number | null): Date | null {
-  return ms === null ? null : new Date(ms);
-}
-
-function toJobRecord(job: Job): JobRecord {
-  return {
-    id: job.id,
-    name: job.name,
-    description: job.description,
-    type: job.type,
-    cron: job.cron,
-    interval: job.interval,
-    timezone: job.timezone,
-    runAt: msOrNull(job.runAt),
-    status: job.status,
-    handlerName: job.handlerName,
-    payload: copyPayload(job.payload),
-    nextRunAt: msOrNull(job.nextRunAt),
-    lastRunAt: msOrNull(job.lastRunAt),
-    lastResult: job.lastResult,
-    retryCount: job.retryCount,
-    maxRetry: job.maxRetry,
-    misfirePolicy: job.misfirePolicy,
-    maxMisfires: job.maxMisfires,
-    version: job.version,
-    createdAt: job.createdAt.getTime(),
-    updatedAt: job.updatedAt.getTime(),
-  };
-}
-
-/** Overwrites a stored job's fields in place (no new record); the payload is copied first. */
-function assignJob(record: JobRecord, job: Job): void {
-  const payload = copyPayload(job.payload);
-  const runAt = msOrNull(job.runAt);
-  const nextRunAt = msOrNull(job.nextRunAt);
-  const lastRunAt = msOrNull(job.lastRunAt);
-  const createdAt = job.createdAt.getTime();
-  const updatedAt = job.updatedAt.getTime();
-  record.name = job.name;
-  record.description = job.description;
-  record.type = job.type;
-  record.cron = job.cron;
-  record.interval = job.interval;
-  record.timezone = job.timezone;
-  record.runAt = runAt;
-  record.status = job.status;
-  record.handlerName = job.handlerName;
-  record.payload = payload;
-  record.nextRunAt = nextRunAt;
-  record.lastRunAt = lastRunAt;
-  record.lastResult = job.lastResult;
-  record.retryCount = job.retryCount;
-  record.maxRetry = job.maxRetry;
-  record.misfirePolicy = job.misfirePolicy;
-  record.maxMisfires = job.maxMisfires;
-  record.version = job.version;
-  record.createdAt = createdAt;
-  record.updatedAt = updatedAt;
-}
-
-function toJob(record: JobRecord): Job {
-  return {
-    id: record.id,
-    name: record.name,
-    description: record.description,
-    type: record.type,
-    cron: record.cron,
-    interval: record.interval,
-    timezone: record.timezone,
-    runAt: dateOrNull(record.runAt),
-    status: record.status,
-    handlerName: record.handlerName,
-    payload: copyPayload(record.payload),
-    nextRunAt: dateOrNull(record.nextRunAt),
-    lastRunAt: dateOrNull(record.lastRunAt),
-    lastResult: record.lastResult,
-    retryCount: record.retryCount,
-    maxRetry: record.maxRetry,
-    misfirePolicy: record.misfirePolicy,
-    maxMisfires: record.maxMisfires,
-    version: record.version,
-    createdAt: new Date(record.createdAt),
-    updatedAt: new Date(record.updatedAt),
-  };
-}
-
-function toRunRecord(run: Run, seq: number): RunRecord {
-  return {
-    id: run.id,
-    jobId: run.jobId,
-    status: run.status,
-    startAt: run.startAt.getTime(),
-    endAt: msOrNull(run.endAt),
-    output: run.output,
-    error: run.error,
-    duration: run.duration,
-    traceId: run.traceId,
-    attempt: run.attempt,
-    scheduledAt: run.scheduledAt.getTime(),
-    createdAt: run.createdAt.getTime(),
-    seq,
-  };
-}
-
-/** Overwrites a stored run's fields in place (its id, job and insertion sequence stay). */
-function assignRun(record: RunRecord, run: Run): void {
-  // Read the dates first: a bad one throws before anything is overwritten.
-  const startAt = run.startAt.getTime();
-  const endAt = msOrNull(run.endAt);
-  const scheduledAt = run.scheduledAt.getTime();
-  const createdAt = run.createdAt.getTime();
-  record.status = run.status;
-  record.startAt = startAt;
-  record.endAt = endAt;
-  record.output = run.output;
-  record.error = run.error;
-  record.duration = run.duration;
-  record.traceId = run.traceId;
-  record.attempt = run.attempt;
-  record.scheduledAt = scheduledAt;
-  record.createdAt = createdAt;
-}
-
-function toRun(record: RunRecord): Run {
-  return {
-    id: record.id,
-    jobId: record.jobId,
-    status: record.status,
-    startAt: new Date(record.startAt),
-    endAt: dateOrNull(record.endAt),
-    output: record.output,
-    error: record.error,
-    duration: record.duration,
-    traceId: record.traceId,
-    attempt: record.attempt,
-    scheduledAt: new Date(record.scheduledAt),
-    createdAt: new Date(record.createdAt),
-  };
+  throw new InvalidOptionsError(
+    option,
+    value,
+    'a whole number of at least 1, or Infinity to keep every run',
+  );
 }

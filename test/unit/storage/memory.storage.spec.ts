@@ -54,6 +54,130 @@ describe('MemoryStorage', () => {
     expect((await storage.getJob(job.id))?.status).toBe('completed');
   });
 
+  describe('bounded run history', () => {
+    const at = (ms: number) => new Date(Date.UTC(2030, 0, 1) + ms);
+    async function withRuns(
+      storage: MemoryStorage,
+      count: number,
+      status: Run['status'] = 'success',
+    ) {
+      const job = makeJob();
+      await storage.createJob(job);
+      const runs: Run[] = [];
+      for (let i = 0; i < count; i++) {
+        const run = makeRun(job.id, { status, startAt: at(runs.length * 1000) });
+        await storage.createRun(run);
+        runs.push(run);
+      }
+      return { job, runs };
+    }
+
+    it('keeps the newest maxRunsPerJob runs of each job (1000 by default)', async () => {
+      const storage = new MemoryStorage();
+      const { job, runs } = await withRuns(storage, 1_005);
+      expect(await storage.getJobRunCount(job.id)).toBe(1_000);
+      const kept = await storage.getRuns(job.id, 2_000);
+      expect(kept[0]).toEqual(runs[1_004]);
+      expect(kept.at(-1)).toEqual(runs[5]);
+      const small = new MemoryStorage({ maxRunsPerJob: 3 });
+      const other = await withRuns(small, 5);
+      expect((await small.getRuns(other.job.id, 10)).map((r) => r.id)).toEqual(
+        other.runs
+          .slice(2)
+          .reverse()
+          .map((r) => r.id),
+      );
+    });
+
+    it('never drops a run still running: the oldest finished one goes instead', async () => {
+      const storage = new MemoryStorage({ maxRunsPerJob: 2 });
+      const { job, runs } = await withRuns(storage, 1, 'running');
+      for (let i = 1; i <= 3; i++) {
+        const run = makeRun(job.id, { status: 'success', startAt: at(i * 1000) });
+        await storage.createRun(run);
+        runs.push(run);
+      }
+      expect((await storage.getRuns(job.id, 10)).map((r) => r.id)).toEqual([
+        runs[3]!.id,
+        runs[0]!.id,
+      ]);
+      // Ended now, it is an ordinary run: the next one to go.
+      await storage.updateRun({ ...runs[0]!, status: 'success' });
+      await storage.createRun(makeRun(job.id, { status: 'success', startAt: at(5_000) }));
+      expect((await storage.getRuns(job.id, 10)).map((r) => r.id)).not.toContain(runs[0]!.id);
+    });
+
+    it('keeps the newest maxRuns of all jobs, the oldest of all going first', async () => {
+      const storage = new MemoryStorage({ maxRuns: 4 });
+      const [a, b] = [makeJob(), makeJob()];
+      await storage.createJob(a);
+      await storage.createJob(b);
+      const made: Run[] = [];
+      for (let i = 0; i < 6; i++) {
+        const run = makeRun(i % 2 === 0 ? a.id : b.id, {
+          status: 'success',
+          startAt: at(i * 1000),
+        });
+        await storage.createRun(run);
+        made.push(run);
+      }
+      expect(await storage.getJobRunCount(a.id)).toBe(2);
+      expect(await storage.getJobRunCount(b.id)).toBe(2);
+      const kept = [...(await storage.getRuns(a.id, 10)), ...(await storage.getRuns(b.id, 10))];
+      expect(kept.map((r) => r.id).sort()).toEqual(
+        made
+          .slice(2)
+          .map((r) => r.id)
+          .sort(),
+      );
+      // A deleted job's runs no longer count: the next 4 runs are all kept.
+      await storage.deleteJob(a.id);
+      await storage.deleteJob(b.id);
+      const { job } = await withRuns(storage, 4);
+      expect(await storage.getJobRunCount(job.id)).toBe(4);
+    });
+
+    it('stays within its bounds over many runs, pruned and deleted ones included', async () => {
+      const storage = new MemoryStorage({ maxRunsPerJob: 50, maxRuns: 400 });
+      const jobs = [] as Job[];
+      for (let j = 0; j < 20; j++) {
+        const job = makeJob();
+        await storage.createJob(job);
+        jobs.push(job);
+      }
+      for (let i = 0; i < 5_000; i++) {
+        await storage.createRun(makeRun(jobs[i % 20]!.id, { status: 'failed', startAt: at(i) }));
+        if (i % 997 === 0) await storage.pruneRuns({ maxRunsPerJob: 5, limit: 30 });
+      }
+      const counts = async () => Promise.all(jobs.map((job) => storage.getJobRunCount(job.id)));
+      const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+      // The last prune took 30 runs after which 14 came: below the bound by 16.
+      expect(sum(await counts())).toBe(384);
+      for (let i = 0; i < 100; i++) {
+        await storage.createRun(
+          makeRun(jobs[i % 20]!.id, { status: 'success', startAt: at(9_000 + i) }),
+        );
+      }
+      expect(sum(await counts())).toBe(400);
+      expect(Math.max(...(await counts()))).toBeLessThanOrEqual(50);
+    });
+
+    it('refuses a bad bound, naming it', () => {
+      for (const [option, value] of [
+        ['maxRunsPerJob', 0],
+        ['maxRunsPerJob', 1.5],
+        ['maxRunsPerJob', '10'],
+        ['maxRuns', -1],
+        ['maxRuns', NaN],
+      ] as const) {
+        expect(() => new MemoryStorage({ [option]: value })).toThrow(
+          expect.objectContaining({ code: 'INVALID_OPTIONS', option }),
+        );
+      }
+      expect(() => new MemoryStorage({ maxRunsPerJob: Infinity, maxRuns: Infinity })).not.toThrow();
+    });
+  });
+
   // A job's runs are found by a scan below 16 runs and by an index from then on: both ways.
   it('updates a run in place by its id, with few runs and with many', async () => {
     const storage = new MemoryStorage();
