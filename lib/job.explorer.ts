@@ -123,14 +123,17 @@ export class JobExplorer implements OnModuleInit {
           }; add one, or put @JobHandler on the method that handles the job`,
         );
       }
-      this.scheduler.registerHandler(metadata.name, instance as Handler, source);
+      this.scheduler.registerHandler(metadata.name, instance as Handler, {
+        source,
+        concurrency: metadata.options.concurrency,
+      });
       return;
     }
     const fn = (instance as Record<string, HandlerFunc>)[method];
     this.scheduler.registerHandlerFunc(
       metadata.name,
       (payload, ctx) => fn.call(instance, payload, ctx),
-      source,
+      { source, concurrency: metadata.options.concurrency },
     );
   }
 

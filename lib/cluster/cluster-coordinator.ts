@@ -114,7 +114,7 @@ export class ClusterCoordinator implements RunCoordinator {
   }
 
   launch(active: ActiveRun): void {
-    this.host.slots.claimBegun();
+    this.host.slots.claimBegun(active);
     void this.claimThenExecute(active);
   }
 
@@ -197,7 +197,7 @@ export class ClusterCoordinator implements RunCoordinator {
       // Not claimed again (no valid lease, or the job changed meanwhile): the unsure claim is let go.
       void this.releaseClaim(entry, unsure.claim);
     }
-    host.slots.claimEnded();
+    host.slots.claimEnded(active);
     if (claimed) entry.stale = false; // what is stored is what this instance wrote
     if (claimed && host.isStarted() && !entry.removed) {
       host.execute(active);

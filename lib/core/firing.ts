@@ -185,7 +185,7 @@ export class Firing {
 
   /** Starts the fire's run when a slot is free, else queues it in due order. */
   offer(fire: Fire): void {
-    if (this.ctx.slots.hasSlot()) this.runs.startRun(fire);
+    if (this.ctx.slots.canStart(fire)) this.runs.startRun(fire);
     else this.ctx.slots.enqueue(fire);
   }
 

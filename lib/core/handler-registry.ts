@@ -1,17 +1,27 @@
 import { DuplicateJobHandlerError } from '../errors/duplicate-job-handler.error.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
-import type { Handler, HandlerFunc } from '../interfaces/handler.interface.js';
+import type {
+  Handler,
+  HandlerFunc,
+  HandlerRegistrationOptions,
+} from '../interfaces/handler.interface.js';
 
 interface Registration {
   handler: Handler;
   source: string;
+  /** Runs of it at once on this instance (Infinity: no limit of its own). */
+  concurrency: number;
 }
+
+/** The options of a registration, or (as before) the source alone. */
+export type RegistrationOptions = HandlerRegistrationOptions | string | undefined;
 
 /** Handlers by name; a name is registered once, and both places are named when it is not. */
 export class HandlerRegistry {
   private readonly handlers = new Map<string, Registration>();
 
-  register(name: string, handler: Handler, source = `registerHandler("${name}")`): void {
+  register(name: string, handler: Handler, options?: RegistrationOptions): void {
+    const { source = `registerHandler("${name}")`, concurrency } = optionsOf(options);
     if (typeof name !== 'string' || name.trim() === '') {
       throw new InvalidOptionsError('handler name', name, 'a non-blank string');
     }
@@ -22,16 +32,27 @@ export class HandlerRegistry {
         'an object with an execute(payload, ctx) method (or use registerHandlerFunc for a function)',
       );
     }
+    const limit = concurrencyOf(concurrency);
     const existing = this.handlers.get(name);
     if (existing) throw new DuplicateJobHandlerError(name, existing.source, source);
-    this.handlers.set(name, { handler, source });
+    this.handlers.set(name, { handler, source, concurrency: limit });
   }
 
-  registerFunc(name: string, fn: HandlerFunc, source = `registerHandlerFunc("${name}")`): void {
+  registerFunc(name: string, fn: HandlerFunc, options?: RegistrationOptions): void {
     if (typeof fn !== 'function') {
       throw new InvalidOptionsError(`handler "${name}"`, fn, 'a function (payload, ctx) => result');
     }
-    this.register(name, { execute: fn }, source);
+    const given = optionsOf(options);
+    this.register(
+      name,
+      { execute: fn },
+      { ...given, source: given.source ?? `registerHandlerFunc("${name}")` },
+    );
+  }
+
+  /** How many runs of the handler may go on at once here (Infinity when unregistered or unlimited). */
+  concurrency(name: string): number {
+    return this.handlers.get(name)?.concurrency ?? Infinity;
   }
 
   get(name: string): Handler | undefined {
@@ -41,4 +62,22 @@ export class HandlerRegistry {
   has(name: string): boolean {
     return this.handlers.has(name);
   }
+}
+
+function optionsOf(options: RegistrationOptions): HandlerRegistrationOptions {
+  if (options === undefined || typeof options === 'string') return { source: options };
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionsError(
+      'handler options',
+      options,
+      'an object such as { concurrency: 2 }',
+    );
+  }
+  return options;
+}
+
+function concurrencyOf(value: unknown): number {
+  if (value === undefined) return Infinity;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return value;
+  throw new InvalidOptionsError('concurrency', value, 'a whole number of at least 1');
 }

@@ -82,6 +82,8 @@ export interface UnsureClaim {
 export interface ActiveRun {
   fire: Fire;
   run: Run;
+  /** The handler it runs (as at its start: the slot it holds counts for this one). */
+  handlerName: string;
   ctx: RunContext;
   startedAt: number;
   /** Epoch ms after which the run is timed out: set when its handler is called. */

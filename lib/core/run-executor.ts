@@ -74,6 +74,7 @@ export class RunExecutor {
     const active: ActiveRun = {
       fire,
       run,
+      handlerName: job.handlerName,
       ctx: new RunContext(job, run, fire.attempt),
       startedAt: now,
       deadline: Infinity,
@@ -95,7 +96,7 @@ export class RunExecutor {
   /** The run is this instance's: it holds a slot, gets its span, and is executed in it. */
   execute(active: ActiveRun): void {
     const { ctx } = this;
-    ctx.slots.active.add(active);
+    ctx.slots.occupy(active);
     const { fire, run } = active;
     active.trace = ctx.tracer.startRun(fire.entry.job, fire.link, run);
     run.traceId = ctx.tracer.traceId(active.trace);
@@ -215,7 +216,7 @@ export class RunExecutor {
     const { fire } = active;
     const entry = fire.entry;
     active.settled = true;
-    ctx.slots.active.delete(active);
+    ctx.slots.release(active);
     releaseEntry(entry);
     const job = entry.job;
     if (job.status === 'running') job.status = 'pending';
@@ -258,7 +259,7 @@ export class RunExecutor {
     if (active.settled) return false;
     const { ctx } = this;
     active.settled = true;
-    ctx.slots.active.delete(active);
+    ctx.slots.release(active);
     this.timed.delete(active);
     active.fire.entry.handling = false;
     const now = ctx.now();

@@ -2,7 +2,11 @@ import type { Observable } from 'rxjs';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { StorageUnavailableError } from '../errors/storage-unavailable.error.js';
 import { SchedulerAlreadyStartedError } from '../errors/scheduler-already-started.error.js';
-import type { Handler, HandlerFunc } from '../interfaces/handler.interface.js';
+import type {
+  Handler,
+  HandlerFunc,
+  HandlerRegistrationOptions,
+} from '../interfaces/handler.interface.js';
 import type { Job, JobDefinition } from '../interfaces/job.interface.js';
 import type { JobEvent } from '../interfaces/job-event.interface.js';
 import type { SchedulerMetrics } from '../interfaces/metrics.interface.js';
@@ -71,7 +75,10 @@ export class SchedulerCore {
     const buffer = (this.buffer = wrapped?.buffer);
     const cache = (this.cache = wrapped?.cache);
     const timers = new FireTimer(() => this.firing.wake(), now);
-    const slots = new Dispatcher(options.concurrentRuns, parts.cluster !== undefined);
+    const handlers = new HandlerRegistry();
+    const slots = new Dispatcher(options.concurrentRuns, parts.cluster !== undefined, (name) =>
+      handlers.concurrency(name),
+    );
     const waits = new HandlerWait(options.logger);
     const signals = new SchedulerSignals(now, () => ({
       runningNow: slots.active.size,
@@ -95,7 +102,7 @@ export class SchedulerCore {
         batch: buffer && (() => buffer.metrics()),
         cache: cache && (() => cache.metrics()),
       }),
-      handlers: new HandlerRegistry(),
+      handlers,
       waits,
       ids: new IdGenerator(),
       flight: new InFlight(),
@@ -142,14 +149,14 @@ export class SchedulerCore {
    * Registers a handler object (`execute(payload, ctx)`) under a unique name. Jobs that waited for
    * a handler of that name are booked now.
    */
-  registerHandler(name: string, handler: Handler, source?: string): void {
-    this.ctx.handlers.register(name, handler, source);
+  registerHandler(name: string, handler: Handler, options?: HandlerRegistrationOptions): void {
+    this.ctx.handlers.register(name, handler, options);
     this.firing.handlerRegistered(name);
   }
 
   /** Registers a function `(payload, ctx) => result` under a unique name (as `registerHandler`). */
-  registerHandlerFunc(name: string, fn: HandlerFunc, source?: string): void {
-    this.ctx.handlers.registerFunc(name, fn, source);
+  registerHandlerFunc(name: string, fn: HandlerFunc, options?: HandlerRegistrationOptions): void {
+    this.ctx.handlers.registerFunc(name, fn, options);
     this.firing.handlerRegistered(name);
   }
 

@@ -14,6 +14,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'maxRetry',
   'description',
   'jobName',
+  'concurrency',
 ]);
 
 /**
@@ -143,6 +144,15 @@ function validate(place: string, name: unknown, options: unknown): JobHandlerMet
     throw new InvalidJobHandlerError(
       place,
       `option "maxRetry" must be an integer >= 0 (got ${describeValue(o.maxRetry)})`,
+    );
+  }
+  if (
+    o.concurrency !== undefined &&
+    (typeof o.concurrency !== 'number' || !Number.isSafeInteger(o.concurrency) || o.concurrency < 1)
+  ) {
+    throw new InvalidJobHandlerError(
+      place,
+      `option "concurrency" must be a whole number of at least 1 (got ${describeValue(o.concurrency)})`,
     );
   }
   for (const key of ['description', 'jobName'] as const) {

@@ -18,6 +18,17 @@ export interface Handler<TPayload = any, TResult = unknown> {
   execute(payload: TPayload, ctx: JobContext<TPayload>): TResult | Promise<TResult>;
 }
 
+/** How a handler is registered (`registerHandler`, `registerHandlerFunc`, `@JobHandler`). */
+export interface HandlerRegistrationOptions {
+  /**
+   * At most this many runs of the handler at once on this instance (within `concurrentRuns`);
+   * fires of other handlers are not held up behind them. Default: no limit of its own.
+   */
+  concurrency?: number;
+  /** Where the handler comes from, named when its name is registered twice. */
+  source?: string;
+}
+
 /** A handler as a plain function, for `registerHandlerFunc`. */
 export type HandlerFunc<TPayload = any, TResult = unknown> = (
   payload: TPayload,

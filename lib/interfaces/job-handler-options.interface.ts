@@ -20,6 +20,11 @@ export interface JobHandlerOptions {
   description?: string;
   /** Name of the declared job (default: the handler's name). */
   jobName?: string;
+  /**
+   * At most this many runs of the handler at once on this instance (within `concurrentRuns`); fires
+   * of other handlers are not held up behind them. Default: no limit of its own.
+   */
+  concurrency?: number;
 }
 
 /** What `@JobHandler()` stores on a class or a method. */

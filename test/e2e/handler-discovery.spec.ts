@@ -159,6 +159,41 @@ describe('discovery of @JobHandler classes and methods', () => {
 });
 
 describe('handlers that fail bootstrap', () => {
+  it('registers a handler with its concurrency, class and method alike', async () => {
+    const seen = { now: 0, most: 0 };
+    const busy = async (): Promise<void> => {
+      seen.most = Math.max(seen.most, ++seen.now);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      seen.now--;
+    };
+    @Injectable()
+    @JobHandler('one-at-a-time', { concurrency: 1 })
+    class OneAtATime {
+      execute(): Promise<void> {
+        return busy();
+      }
+    }
+    @Injectable()
+    class Methods {
+      @JobHandler('also-one-at-a-time', { concurrency: 1 })
+      run(): Promise<void> {
+        return busy();
+      }
+    }
+    @Module({ providers: [OneAtATime, Methods] })
+    class LimitedModule {}
+    const app = await apps.init({ imports: [JobModule.forRoot(), LimitedModule] });
+    const scheduler = app.get(SchedulerService);
+    for (const handlerName of ['one-at-a-time', 'also-one-at-a-time']) {
+      seen.most = 0;
+      const jobs = [];
+      for (let i = 0; i < 3; i++)
+        jobs.push(await scheduler.addJob({ handlerName, runAt: Date.now() }));
+      await Promise.all(jobs.map((job) => nextJobEvent(scheduler, job.id, 'run.succeeded')));
+      expect([handlerName, seen.most]).toEqual([handlerName, 1]);
+    }
+  });
+
   it('two handlers with one name: DuplicateJobHandlerError naming both places', async () => {
     const app = await apps.create({
       providers: [FirstDuplicateHandler, SecondDuplicateService],
@@ -286,6 +321,11 @@ describe('@JobHandler() misuse throws where it is applied', () => {
       'job fields without a schedule',
       { payload: {}, maxRetry: 1 },
       /options "payload", "maxRetry" describe a declared job, which needs "cron" or "interval"/,
+    ],
+    [
+      'a concurrency of 0',
+      { concurrency: 0 },
+      /option "concurrency" must be a whole number of at least 1/,
     ],
     ['an unknown option', { cronn: '* * * * * *' }, /unknown option "cronn"/],
   ])('%s', (_label, options, message) => {

@@ -97,6 +97,7 @@ describe('the public surface', () => {
         "type DurationStats",
         "type Handler",
         "type HandlerFunc",
+        "type HandlerRegistrationOptions",
         "type HistoryRetentionOptions",
         "type Job",
         "type JobContext",

@@ -99,6 +99,7 @@ export function activeRun(host: CoordinatorHost, entry: JobEntry): ActiveRun {
   const active: ActiveRun = {
     fire,
     run,
+    handlerName: job.handlerName,
     ctx: new RunContext(job, run, 1),
     startedAt: Date.now(),
     deadline: Infinity,

@@ -259,6 +259,41 @@ describe('Scheduler', () => {
       await scheduler.stop();
     });
 
+    it('holds a handler to its concurrency, without holding up the fires of other handlers', async () => {
+      const { scheduler } = makeScheduler({ concurrentRuns: 5 });
+      let slowNow = 0;
+      let slowMost = 0;
+      let slowDone = 0;
+      const other: number[] = [];
+      scheduler.registerHandlerFunc(
+        'slow',
+        async () => {
+          slowMost = Math.max(slowMost, ++slowNow);
+          await sleep(1_000);
+          slowNow--;
+          slowDone++;
+        },
+        { concurrency: 2 },
+      );
+      scheduler.registerHandlerFunc('other', () => void other.push(Date.now()));
+      for (let i = 0; i < 5; i++) await scheduler.addJob({ runAt: T0, handlerName: 'slow' });
+      // Due after every slow fire, yet not behind them: their handler is at its concurrency.
+      await scheduler.addJob({ runAt: T0.getTime() + 1, handlerName: 'other' });
+      await scheduler.start();
+      await advance(1);
+      expect(other).toHaveLength(1);
+      expect(slowNow).toBe(2);
+      expect(scheduler.metrics().queuedNow).toBe(3);
+      await advance(3_000);
+      expect(slowDone).toBe(5);
+      expect(slowMost).toBe(2);
+      expect(() =>
+        scheduler.registerHandlerFunc('bad', () => undefined, { concurrency: 0 }),
+      ).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', option: 'concurrency' }));
+      expect(scheduler.hasHandler('bad')).toBe(false);
+      await scheduler.stop();
+    });
+
     it('times out a handler that ignores its signal: records it failed, frees the slot, ignores the late result', async () => {
       const { scheduler, events } = makeScheduler({ concurrentRuns: 1, jobTimeout: '1s' });
       let signal: AbortSignal | undefined;
