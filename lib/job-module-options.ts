@@ -54,8 +54,16 @@ export function normalizeOptions(options: JobModuleOptions): NormalizedJobModule
       }, or nothing for an in-memory store`,
     );
   }
+  const removeUndeclaredJobs = options.removeUndeclaredJobs ?? false;
+  if (typeof removeUndeclaredJobs !== 'boolean') {
+    throw new InvalidOptionsError(
+      'removeUndeclaredJobs',
+      removeUndeclaredJobs,
+      'true or false (default false)',
+    );
+  }
   const scheduler = normalizeSchedulerOptions(options, () => new Logger(DEFAULT_LOGGER_CONTEXT));
-  return { ...scheduler, storage: storage ?? new MemoryStorage() };
+  return { ...scheduler, storage: storage ?? new MemoryStorage(), removeUndeclaredJobs };
 }
 
 function isJobStorage(value: unknown): value is JobStorage {

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { declaredJobId } from './declared-job-id.js';
 import { DuplicateJobModuleError } from './errors/duplicate-job-module.error.js';
@@ -8,7 +8,12 @@ import { RequestScopedJobHandlerError } from './errors/request-scoped-job-handle
 import type { Handler, HandlerFunc } from './interfaces/handler.interface.js';
 import type { JobHandlerMetadata } from './interfaces/job-handler-options.interface.js';
 import type { JobDefinition } from './interfaces/job.interface.js';
-import { JOB_HANDLER_METADATA } from './job.constants.js';
+import type { NormalizedJobModuleOptions } from './interfaces/job-module-options.interface.js';
+import {
+  DECLARED_JOB_ID_PREFIX,
+  JOB_HANDLER_METADATA,
+  NORMALIZED_JOB_MODULE_OPTIONS,
+} from './job.constants.js';
 import { SchedulerService } from './scheduler.service.js';
 
 type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
@@ -33,6 +38,7 @@ export class JobExplorer implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly scheduler: SchedulerService,
     private readonly moduleRef: ModuleRef,
+    @Inject(NORMALIZED_JOB_MODULE_OPTIONS) private readonly options: NormalizedJobModuleOptions,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -69,6 +75,23 @@ export class JobExplorer implements OnModuleInit {
       }
     }
     for (const handler of declared) await this.ensureDeclaredJob(handler);
+    if (this.options.removeUndeclaredJobs) {
+      await this.removeUndeclaredJobs(new Set(declared.map((h) => declaredJobId(h.metadata.name))));
+    }
+  }
+
+  /**
+   * `removeUndeclaredJobs`: a stored declared job whose declaration is gone from the code is
+   * removed, with its run history (each one logged).
+   */
+  private async removeUndeclaredJobs(declared: ReadonlySet<string>): Promise<void> {
+    for (const job of await this.scheduler.listJobs()) {
+      if (!job.id.startsWith(DECLARED_JOB_ID_PREFIX) || declared.has(job.id)) continue;
+      await this.scheduler.removeJob(job.id);
+      this.options.logger.log(
+        `Removed job "${job.id}" and its runs: its @JobHandler("${job.handlerName}") declaration is gone from the code (removeUndeclaredJobs).`,
+      );
+    }
   }
 
   /** Creates or updates a declared job; an invalid one names the decorator that declares it. */

@@ -29,11 +29,15 @@ export const DEFAULT_SCHEDULER_OPTIONS = {
   misfireThreshold: 1_000,
 } as const;
 
-/** Every option key accepted; `storage` is the module's (validated there). A typo is an error, not a no-op. */
+/**
+ * Every option key accepted; `storage` and `removeUndeclaredJobs` are the module's (validated
+ * there). A typo is an error, not a no-op.
+ */
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   ...Object.keys(DEFAULT_SCHEDULER_OPTIONS),
   'logger',
   'storage',
+  'removeUndeclaredJobs',
   'historyRetention',
   'tracer',
   'cluster',

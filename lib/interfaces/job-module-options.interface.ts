@@ -12,11 +12,18 @@ export interface JobModuleOptions extends SchedulerOptions {
    * Left out, a fresh `MemoryStorage` is used for each application.
    */
   storage?: JobStorage;
+  /**
+   * At bootstrap, remove a stored declared job (id `handler:<name>`) whose `@JobHandler` declaration
+   * (with `cron` or `interval`) is gone from the code, with its run history. Default false: such a
+   * job stays, and waits for its handler (counted in `metrics().jobsWithoutHandler`).
+   */
+  removeUndeclaredJobs?: boolean;
 }
 
 /** `JobModuleOptions` validated, with every default filled (durations in milliseconds). */
 export interface NormalizedJobModuleOptions extends NormalizedSchedulerOptions {
   storage: JobStorage;
+  removeUndeclaredJobs: boolean;
 }
 
 /** Options of the dynamic module itself, beside the scheduler's. */

@@ -15,6 +15,8 @@ import {
   RequestScopedJobHandlerError,
   SchedulerService,
 } from '../../lib/index.js';
+import { MemoryStorage } from '../../lib/storage/memory/memory.storage.js';
+import { makeRun } from '../../lib/testing/fixtures.js';
 import { ALIASED_HANDLER, AliasedHandler } from '../src/handlers/aliased.handler.js';
 import { AuditController } from '../src/handlers/audit.controller.js';
 import { CleanupHandler } from '../src/handlers/cleanup.handler.js';
@@ -156,9 +158,42 @@ describe('discovery of @JobHandler classes and methods', () => {
     });
     expect(app.get(EarlyJobs).jobId).not.toBe('');
   });
-});
+  it('keeps a declared job whose declaration is gone, unless removeUndeclaredJobs removes it', async () => {
+    const storage = new MemoryStorage();
+    @Injectable()
+    class Old {
+      @JobHandler('old-report', { cron: '0 0 3 * * *' })
+      report(): void {}
+    }
+    @Injectable()
+    class Kept {
+      @JobHandler('kept-report', { cron: '0 0 4 * * *' })
+      report(): void {}
+    }
+    @Module({ providers: [Old, Kept] })
+    class BeforeModule {}
+    @Module({ providers: [Kept] })
+    class AfterModule {}
+    const before = await apps.init({ imports: [JobModule.forRoot({ storage }), BeforeModule] });
+    await before.close();
+    await storage.createRun(makeRun('handler:old-report', { status: 'success' }));
+    // The next deploy: Old is deleted from the code.
+    const keeping = await apps.init({ imports: [JobModule.forRoot({ storage }), AfterModule] });
+    expect(await storage.getJob('handler:old-report')).not.toBeNull();
+    expect(keeping.get(SchedulerService).metrics().jobsWithoutHandler).toBe(1);
+    await keeping.close();
+    const removing = await apps.init({
+      imports: [JobModule.forRoot({ storage, removeUndeclaredJobs: true }), AfterModule],
+    });
+    expect(await storage.getJob('handler:old-report')).toBeNull();
+    expect(await storage.getJobRunCount('handler:old-report')).toBe(0);
+    expect(await storage.getJob('handler:kept-report')).not.toBeNull();
+    expect(removing.get(SchedulerService).metrics().jobsWithoutHandler).toBe(0);
+    expect(() => JobModule.forRoot({ removeUndeclaredJobs: 'yes' as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS', option: 'removeUndeclaredJobs' }),
+    );
+  });
 
-describe('handlers that fail bootstrap', () => {
   it('registers a handler with its concurrency, class and method alike', async () => {
     const seen = { now: 0, most: 0 };
     const busy = async (): Promise<void> => {
@@ -193,7 +228,9 @@ describe('handlers that fail bootstrap', () => {
       expect([handlerName, seen.most]).toEqual([handlerName, 1]);
     }
   });
+});
 
+describe('handlers that fail bootstrap', () => {
   it('two handlers with one name: DuplicateJobHandlerError naming both places', async () => {
     const app = await apps.create({
       providers: [FirstDuplicateHandler, SecondDuplicateService],
