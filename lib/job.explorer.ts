@@ -6,7 +6,10 @@ import { InvalidJobError } from './errors/invalid-job.error.js';
 import { InvalidJobHandlerError } from './errors/invalid-job-handler.error.js';
 import { RequestScopedJobHandlerError } from './errors/request-scoped-job-handler.error.js';
 import type { Handler, HandlerFunc } from './interfaces/handler.interface.js';
-import type { JobHandlerMetadata } from './interfaces/job-handler-options.interface.js';
+import type {
+  JobHandlerMetadata,
+  JobHandlerOptions,
+} from './interfaces/job-handler-options.interface.js';
 import type { JobDefinition } from './interfaces/job.interface.js';
 import type { NormalizedJobModuleOptions } from './interfaces/job-module-options.interface.js';
 import {
@@ -17,6 +20,17 @@ import {
 import { SchedulerService } from './scheduler.service.js';
 
 type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
+
+/** `@JobHandler` options that set the declared job's run and misfire policy, as in `JobDefinition`. */
+const POLICY_OPTIONS = [
+  'timeout',
+  'retryDelay',
+  'backoff',
+  'maxRetryDelay',
+  'jitter',
+  'misfirePolicy',
+  'maxMisfires',
+] as const satisfies readonly (keyof JobHandlerOptions & keyof JobDefinition)[];
 
 /** A `@JobHandler` found on a class (`method` undefined) or on one of its methods. */
 interface FoundHandler {
@@ -173,6 +187,12 @@ export class JobExplorer implements OnModuleInit {
     if (options.cron !== undefined) definition.cron = options.cron;
     if (options.interval !== undefined) definition.interval = options.interval;
     if (options.timezone !== undefined) definition.timezone = options.timezone;
+    // The run policy of the declared job: left out, the definition's defaults (so that removing
+    // one from the decorator puts the stored job back on the default at the next bootstrap).
+    for (const key of POLICY_OPTIONS) {
+      if (options[key] !== undefined)
+        (definition as unknown as Record<string, unknown>)[key] = options[key];
+    }
     return definition;
   }
 }

@@ -6,6 +6,7 @@ import type { Schedule } from './schedule/schedule.js';
 import { IntervalSchedule } from './schedule/interval-schedule.js';
 import { deepFreeze } from './deep-freeze.js';
 import { DEFINITION_FIELDS } from './job-fields.js';
+import { validateRunPolicy, type RunPolicy } from './run-policy.js';
 
 /** The most characters a job id may have (the storages' key width). */
 export const MAX_JOB_ID_LENGTH = 64;
@@ -18,7 +19,7 @@ const MISFIRE_POLICIES: readonly MisfirePolicy[] = ['fire-once', 'skip', 'fire-a
 const DEFINITION_KEYS: ReadonlySet<string> = new Set(['id', ...DEFINITION_FIELDS]);
 
 /** A definition checked field by field, with its schedule compiled. */
-export interface ValidatedDefinition {
+export interface ValidatedDefinition extends RunPolicy {
   id: string | undefined;
   name: string;
   description: string;
@@ -87,6 +88,7 @@ export function validateJobDefinition(
     throw new InvalidJobError('maxMisfires', input.maxMisfires, 'must be an integer >= 1', ref);
   }
   const base = {
+    ...validateRunPolicy(input, ref),
     id,
     name,
     description,
@@ -166,6 +168,11 @@ export function newJob(def: ValidatedDefinition, id: string, now: number): Job {
     maxRetry: def.maxRetry,
     misfirePolicy: def.misfirePolicy,
     maxMisfires: def.maxMisfires,
+    timeout: def.timeout,
+    retryDelay: def.retryDelay,
+    backoff: def.backoff,
+    maxRetryDelay: def.maxRetryDelay,
+    jitter: def.jitter,
     version: 0,
     createdAt: at,
     updatedAt: new Date(now),

@@ -88,6 +88,8 @@ export interface ActiveRun {
   startedAt: number;
   /** Epoch ms after which the run is timed out: set when its handler is called. */
   deadline: number;
+  /** Its time-out in ms (the job's own, or the scheduler's): set when its handler is called. */
+  timeout: number;
   /** Set once: by the handler settling, the time-out or the shutdown abort. */
   settled: boolean;
   /** Aborted by stop(): recorded failed, its retry left for the next start. */

@@ -31,6 +31,11 @@ export const JOB_FIELDS = Object.freeze({
   maxRetry: 'value',
   misfirePolicy: 'value',
   maxMisfires: 'value',
+  timeout: 'value',
+  retryDelay: 'value',
+  backoff: 'value',
+  maxRetryDelay: 'value',
+  jitter: 'value',
   version: 'value',
   createdAt: 'instant',
   updatedAt: 'instant',
@@ -56,6 +61,11 @@ export const DEFINITION_FIELDS = Object.freeze([
   'maxRetry',
   'misfirePolicy',
   'maxMisfires',
+  'timeout',
+  'retryDelay',
+  'backoff',
+  'maxRetryDelay',
+  'jitter',
 ] as const satisfies readonly JobField[]);
 
 /** The fields the job's life sets (its id, runs and writes), which a new definition leaves alone. */

@@ -8,6 +8,8 @@ import type { JobEventType } from '../interfaces/job-event.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
 import { UNTRACED } from '../interfaces/job-tracer.js';
 import { afterRun } from './after-run.js';
+import { Deadlines } from './deadlines.js';
+import { retryDelayOf, timeoutOf } from './run-policy.js';
 import type { Firing } from './firing.js';
 import { releaseEntry, type ActiveRun, type Fire } from './job-entry.js';
 import type { RunCoordinator } from './run-coordinator.js';
@@ -22,8 +24,8 @@ import type { SchedulerContext } from './scheduler-context.js';
  * written (alone, or fenced by a cluster lease).
  */
 export class RunExecutor {
-  /** Runs whose handler was called and has not settled, in call order (so in deadline order). */
-  private readonly timed = new Set<ActiveRun>();
+  /** Runs whose handler was called and has not settled, by deadline. */
+  private readonly timed = new Deadlines();
 
   constructor(
     private readonly ctx: SchedulerContext,
@@ -33,16 +35,12 @@ export class RunExecutor {
 
   /** The earliest deadline of a handler running (Infinity when none). */
   nextDeadline(): number {
-    const oldest = this.timed.values().next();
-    return oldest.done ? Infinity : oldest.value.deadline;
+    return this.timed.next();
   }
 
   /** Times out the runs whose deadline passed. */
   timeOutDue(now: number): void {
-    for (const active of this.timed) {
-      if (active.deadline > now) break;
-      this.timeOut(active);
-    }
+    for (const active of this.timed.due(now)) this.timeOut(active);
   }
 
   /** A fire got a slot: its run is made and launched (claimed first in a cluster). */
@@ -78,6 +76,7 @@ export class RunExecutor {
       ctx: new RunContext(job, run, fire.attempt),
       startedAt: now,
       deadline: Infinity,
+      timeout: 0,
       settled: false,
       aborted: false,
       trace: UNTRACED,
@@ -152,10 +151,11 @@ export class RunExecutor {
       value = new HandlerNotFoundError(job.handlerName);
     } else {
       // The time-out is the handler's: it counts from here, whatever the start writes took.
-      active.deadline = ctx.now() + ctx.options.jobTimeout;
+      active.timeout = timeoutOf(job, ctx.options.jobTimeout);
+      active.deadline = ctx.now() + active.timeout;
       fire.entry.handling = true;
-      this.timed.add(active);
-      if (this.timed.size === 1) ctx.timers.wakeAt(active.deadline);
+      this.timed.add(active, active.timeout);
+      ctx.timers.wakeAt(active.deadline);
       ctx.tracer.handlerExecuting(active.trace);
       try {
         value = handler.execute(job.payload, active.ctx);
@@ -243,8 +243,9 @@ export class RunExecutor {
   }
 
   private timeOut(active: ActiveRun): void {
-    const { signals, options } = this.ctx;
-    const error = new JobTimeoutError(active.run.jobId, options.jobTimeout);
+    const { signals } = this.ctx;
+    const own = active.fire.entry.job.timeout !== null;
+    const error = new JobTimeoutError(active.run.jobId, active.timeout, own);
     signals.tallies.runsTimedOut++;
     active.ctx.abort(error);
     signals.emit('run.timed_out', active.fire.entry.job, active.run, error.message);
@@ -260,7 +261,7 @@ export class RunExecutor {
     const { ctx } = this;
     active.settled = true;
     ctx.slots.release(active);
-    this.timed.delete(active);
+    this.timed.delete(active, active.timeout);
     active.fire.entry.handling = false;
     const now = ctx.now();
     const run = active.run;
@@ -318,7 +319,8 @@ export class RunExecutor {
     active.versionBefore = job.version;
     const nextBefore = job.nextRunAt?.getTime() ?? null;
     const paused = job.status === 'paused';
-    const next = afterRun(job, ok, entry.removed, now, options.retryDelay);
+    const delay = ok ? 0 : retryDelayOf(job, job.retryCount + 1, options.retryDelay);
+    const next = afterRun(job, ok, entry.removed, now, delay);
     switch (next.kind) {
       case 'retry':
         job.retryCount++;

@@ -6,6 +6,17 @@ import type {
 } from '../interfaces/job-handler-options.interface.js';
 import { JOB_HANDLER_METADATA } from '../job.constants.js';
 
+/** Options of the declared job's run and misfire policy (checked with the job, at bootstrap). */
+const DECLARED_POLICY_KEYS = [
+  'timeout',
+  'retryDelay',
+  'backoff',
+  'maxRetryDelay',
+  'jitter',
+  'misfirePolicy',
+  'maxMisfires',
+] as const;
+
 const OPTION_KEYS: ReadonlySet<string> = new Set([
   'cron',
   'interval',
@@ -15,6 +26,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'description',
   'jobName',
   'concurrency',
+  ...DECLARED_POLICY_KEYS,
 ]);
 
 /**
@@ -164,7 +176,7 @@ function validate(place: string, name: unknown, options: unknown): JobHandlerMet
     }
   }
   if (!declared) {
-    const stray = ['payload', 'maxRetry', 'description', 'jobName'].filter(
+    const stray = ['payload', 'maxRetry', 'description', 'jobName', ...DECLARED_POLICY_KEYS].filter(
       (k) => o[k] !== undefined,
     );
     if (stray.length > 0) {

@@ -1,4 +1,4 @@
-import type { Duration } from './job.interface.js';
+import type { Duration, JobBackoff, MisfirePolicy } from './job.interface.js';
 
 /**
  * Second argument of `@JobHandler(name, options)`. With `cron` or `interval`, the handler also
@@ -20,6 +20,20 @@ export interface JobHandlerOptions {
   description?: string;
   /** Name of the declared job (default: the handler's name). */
   jobName?: string;
+  /** How long a run of the declared job may take (default: the scheduler's `jobTimeout`). */
+  timeout?: Duration | null;
+  /** The wait before a retry of the declared job (default: the scheduler's `retryDelay`). */
+  retryDelay?: Duration | null;
+  /** How the declared job's retries are spaced (default `'fixed'`). */
+  backoff?: JobBackoff;
+  /** The longest wait before a retry of the declared job (default: no cap). */
+  maxRetryDelay?: Duration | null;
+  /** From 0 to 1: how much of each retry's wait is random (default 0). */
+  jitter?: number;
+  /** What the declared job does with fires missed while no scheduler ran (default `'fire-once'`). */
+  misfirePolicy?: MisfirePolicy;
+  /** With `'fire-all'`, the most missed fires run in one catch-up (default 10). */
+  maxMisfires?: number;
   /**
    * At most this many runs of the handler at once on this instance (within `concurrentRuns`); fires
    * of other handlers are not held up behind them. Default: no limit of its own.

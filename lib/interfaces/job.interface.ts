@@ -26,6 +26,9 @@ export type JsonValue =
   string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** A stored job, as the storage and the scheduler's queries return it. */
+/** How retries are spaced: the same wait each time, or doubling from one retry to the next. */
+export type JobBackoff = 'fixed' | 'exponential';
+
 export interface Job<TPayload = unknown> {
   /** A non-empty string of at most 64 characters: chosen by the caller, or a generated UUID. */
   id: string;
@@ -55,6 +58,16 @@ export interface Job<TPayload = unknown> {
   misfirePolicy: MisfirePolicy;
   /** With `'fire-all'`: the most missed fires run in one catch-up. */
   maxMisfires: number;
+  /** How long a run may take, in ms; `null`: the scheduler's `jobTimeout`. */
+  timeout: number | null;
+  /** The wait before the first retry, in ms; `null`: the scheduler's `retryDelay`. */
+  retryDelay: number | null;
+  /** `'fixed'`: every retry waits `retryDelay`; `'exponential'`: the n-th waits `retryDelay * 2^(n-1)`. */
+  backoff: JobBackoff;
+  /** The longest wait before a retry, in ms; `null`: no cap. */
+  maxRetryDelay: number | null;
+  /** From 0 to 1: each wait is multiplied by a random factor in `[1 - jitter, 1]` (0: none). */
+  jitter: number;
   /** Incremented by every write; lets a storage claim a fire by compare-and-set. */
   version: number;
   createdAt: Date;
@@ -82,4 +95,14 @@ export interface JobDefinition<TPayload = unknown> {
   misfirePolicy?: MisfirePolicy;
   /** Default 10. */
   maxMisfires?: number;
+  /** How long a run may take (default `null`: the scheduler's `jobTimeout`). */
+  timeout?: Duration | null;
+  /** The wait before a retry (default `null`: the scheduler's `retryDelay`). */
+  retryDelay?: Duration | null;
+  /** Default `'fixed'`. */
+  backoff?: JobBackoff;
+  /** The longest wait before a retry (default `null`: no cap). */
+  maxRetryDelay?: Duration | null;
+  /** From 0 to 1 (default 0): how much of each retry's wait is random, to spread retries apart. */
+  jitter?: number;
 }

@@ -194,6 +194,36 @@ describe('discovery of @JobHandler classes and methods', () => {
     );
   });
 
+  it('gives a declared job the run and misfire policy of its decorator', async () => {
+    @Injectable()
+    class Report {
+      @JobHandler('nightly-report', {
+        cron: '0 0 2 * * *',
+        maxRetry: 3,
+        timeout: '20m',
+        retryDelay: '30s',
+        backoff: 'exponential',
+        maxRetryDelay: '10m',
+        jitter: 0.2,
+        misfirePolicy: 'skip',
+        maxMisfires: 3,
+      })
+      run(): void {}
+    }
+    @Module({ providers: [Report] })
+    class ReportModule {}
+    const app = await apps.init({ imports: [JobModule.forRoot(), ReportModule] });
+    expect(await app.get(SchedulerService).getJob('handler:nightly-report')).toMatchObject({
+      timeout: 1_200_000,
+      retryDelay: 30_000,
+      backoff: 'exponential',
+      maxRetryDelay: 600_000,
+      jitter: 0.2,
+      misfirePolicy: 'skip',
+      maxMisfires: 3,
+    });
+  });
+
   it('registers a handler with its concurrency, class and method alike', async () => {
     const seen = { now: 0, most: 0 };
     const busy = async (): Promise<void> => {
@@ -363,6 +393,11 @@ describe('@JobHandler() misuse throws where it is applied', () => {
       'a concurrency of 0',
       { concurrency: 0 },
       /option "concurrency" must be a whole number of at least 1/,
+    ],
+    [
+      'a run policy without a schedule',
+      { timeout: '1m' },
+      /option "timeout" describe.*a declared job, which needs "cron" or "interval"/,
     ],
     ['an unknown option', { cronn: '* * * * * *' }, /unknown option "cronn"/],
   ])('%s', (_label, options, message) => {

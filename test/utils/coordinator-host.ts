@@ -103,6 +103,7 @@ export function activeRun(host: CoordinatorHost, entry: JobEntry): ActiveRun {
     ctx: new RunContext(job, run, 1),
     startedAt: Date.now(),
     deadline: Infinity,
+    timeout: 0,
     settled: false,
     aborted: false,
     trace: UNTRACED,

@@ -1,4 +1,10 @@
-import type { Job, JobStatus, JobType, MisfirePolicy } from '../../interfaces/job.interface.js';
+import type {
+  Job,
+  JobBackoff,
+  JobStatus,
+  JobType,
+  MisfirePolicy,
+} from '../../interfaces/job.interface.js';
 import type { Run, RunStatus } from '../../interfaces/run.interface.js';
 import { copyPayload } from '../../core/record-copy.js';
 
@@ -27,6 +33,11 @@ export interface JobRecord {
   maxRetry: number;
   misfirePolicy: MisfirePolicy;
   maxMisfires: number;
+  timeout: number | null;
+  retryDelay: number | null;
+  backoff: JobBackoff;
+  maxRetryDelay: number | null;
+  jitter: number;
   version: number;
   createdAt: number;
   updatedAt: number;
@@ -78,6 +89,11 @@ export function toJobRecord(job: Job): JobRecord {
     maxRetry: job.maxRetry,
     misfirePolicy: job.misfirePolicy,
     maxMisfires: job.maxMisfires,
+    timeout: job.timeout,
+    retryDelay: job.retryDelay,
+    backoff: job.backoff,
+    maxRetryDelay: job.maxRetryDelay,
+    jitter: job.jitter,
     version: job.version,
     createdAt: job.createdAt.getTime(),
     updatedAt: job.updatedAt.getTime(),
@@ -109,6 +125,11 @@ export function assignJob(record: JobRecord, job: Job): void {
   record.maxRetry = job.maxRetry;
   record.misfirePolicy = job.misfirePolicy;
   record.maxMisfires = job.maxMisfires;
+  record.timeout = job.timeout;
+  record.retryDelay = job.retryDelay;
+  record.backoff = job.backoff;
+  record.maxRetryDelay = job.maxRetryDelay;
+  record.jitter = job.jitter;
   record.version = job.version;
   record.createdAt = createdAt;
   record.updatedAt = updatedAt;
@@ -134,6 +155,11 @@ export function toJob(record: JobRecord): Job {
     maxRetry: record.maxRetry,
     misfirePolicy: record.misfirePolicy,
     maxMisfires: record.maxMisfires,
+    timeout: record.timeout,
+    retryDelay: record.retryDelay,
+    backoff: record.backoff,
+    maxRetryDelay: record.maxRetryDelay,
+    jitter: record.jitter,
     version: record.version,
     createdAt: new Date(record.createdAt),
     updatedAt: new Date(record.updatedAt),

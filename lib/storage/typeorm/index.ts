@@ -29,7 +29,9 @@ export {
   type JobSchedulerEntitySchemasOptions,
 } from './job-scheduler.entity-schemas.js';
 export {
+  addJobRunPolicyColumnsMigration,
   createJobTablesMigration,
+  JOB_RUN_POLICY_MIGRATION_TIMESTAMP,
   JOB_TABLES_MIGRATION_TIMESTAMP,
   type JobTablesMigrationOptions,
 } from './migrations/create-job-tables.migration.js';

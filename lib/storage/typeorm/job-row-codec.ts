@@ -1,6 +1,12 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument.error.js';
 import { InvalidJobError } from '../../errors/invalid-job.error.js';
-import type { Job, JobStatus, JobType, MisfirePolicy } from '../../interfaces/job.interface.js';
+import type {
+  Job,
+  JobBackoff,
+  JobStatus,
+  JobType,
+  MisfirePolicy,
+} from '../../interfaces/job.interface.js';
 import type { Run, RunStatus } from '../../interfaces/run.interface.js';
 import { ID_LENGTH, type ColumnKind, type ColumnSpec } from './job-table-columns.js';
 import type { SqlDialect } from './typeorm-dialect.js';
@@ -49,6 +55,11 @@ export class JobRowCodec {
       max_retry: this.number(job.maxRetry, 'maxRetry', ref),
       misfire_policy: this.userText(job.misfirePolicy, 'misfirePolicy', ref),
       max_misfires: this.number(job.maxMisfires, 'maxMisfires', ref),
+      timeout_ms: this.number(job.timeout, 'timeout', ref, true),
+      retry_delay_ms: this.number(job.retryDelay, 'retryDelay', ref, true),
+      backoff: this.userText(job.backoff, 'backoff', ref),
+      max_retry_delay_ms: this.number(job.maxRetryDelay, 'maxRetryDelay', ref, true),
+      jitter: this.fraction(job.jitter, 'jitter', ref),
       version: this.number(job.version, 'version', ref),
       created_at: this.instant(job.createdAt, 'createdAt', ref),
       updated_at: this.instant(job.updatedAt, 'updatedAt', ref),
@@ -131,6 +142,14 @@ export class JobRowCodec {
       maxRetry: Number(row.max_retry),
       misfirePolicy: String(row.misfire_policy) as MisfirePolicy,
       maxMisfires: Number(row.max_misfires),
+      timeout: numberOrNull(row.timeout_ms),
+      retryDelay: numberOrNull(row.retry_delay_ms),
+      backoff:
+        row.backoff === null || row.backoff === undefined
+          ? 'fixed'
+          : (String(row.backoff) as JobBackoff),
+      maxRetryDelay: numberOrNull(row.max_retry_delay_ms),
+      jitter: row.jitter === null || row.jitter === undefined ? 0 : Number(row.jitter),
       version: Number(row.version),
       createdAt: this.decodeInstant(row.created_at) as Date,
       updatedAt: this.decodeInstant(row.updated_at) as Date,
@@ -231,6 +250,13 @@ export class JobRowCodec {
     return value;
   }
 
+  private fraction(value: unknown, field: string, ref: string): number {
+    if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+      throw new InvalidJobError(field, value, 'must be a number from 0 to 1', ref);
+    }
+    return value;
+  }
+
   private instant(value: unknown, field: string, ref: string, nullable = false): unknown {
     if (nullable && value === null) return null;
     if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
@@ -296,6 +322,8 @@ export function postgresCast(kind: ColumnKind): string {
       return 'bigint';
     case 'int':
       return 'integer';
+    case 'double':
+      return 'double precision';
     case 'instant':
       return 'timestamptz';
     case 'varchar':

@@ -18,7 +18,9 @@ export type ColumnKind =
   /** A 32-bit integer. */
   | 'int'
   /** A 64-bit integer (milliseconds). */
-  | 'bigint';
+  | 'bigint'
+  /** A double-precision float. */
+  | 'double';
 
 /** One column: its database name, its property in the entity schema, and what it holds. */
 export interface ColumnSpec {
@@ -62,6 +64,13 @@ export const JOB_COLUMNS: readonly ColumnSpec[] = Object.freeze([
   { name: 'max_retry', property: 'maxRetry', kind: 'int' },
   { name: 'misfire_policy', property: 'misfirePolicy', kind: 'varchar', length: 16 },
   { name: 'max_misfires', property: 'maxMisfires', kind: 'int' },
+  // The job's run policy. Nullable, so that a table made by an earlier version takes them as added
+  // columns: NULL is the default (the scheduler's time-out and retry delay, 'fixed', no jitter).
+  { name: 'timeout_ms', property: 'timeout', kind: 'bigint', nullable: true },
+  { name: 'retry_delay_ms', property: 'retryDelay', kind: 'bigint', nullable: true },
+  { name: 'backoff', property: 'backoff', kind: 'varchar', length: 16, nullable: true },
+  { name: 'max_retry_delay_ms', property: 'maxRetryDelay', kind: 'bigint', nullable: true },
+  { name: 'jitter', property: 'jitter', kind: 'double', nullable: true },
   { name: 'version', property: 'version', kind: 'int' },
   { name: 'created_at', property: 'createdAt', kind: 'instant' },
   { name: 'updated_at', property: 'updatedAt', kind: 'instant' },
@@ -132,6 +141,7 @@ const MYSQL_STRING = { charset: 'utf8mb4', collation: 'utf8mb4_bin' } as const;
  * | `instant`  | `timestamptz(3)`  | `datetime(3)` as UTC  | `bigint` epoch ms   |
  * | `int`      | `integer`         | `int`                 | `integer`           |
  * | `bigint`   | `bigint`          | `bigint`              | `bigint`            |
+ * | `double`   | `double precision`| `double`              | `real`              |
  */
 export function columnType(spec: ColumnSpec, dialect: SqlDialect): DialectColumnType {
   switch (spec.kind) {
@@ -155,5 +165,8 @@ export function columnType(spec: ColumnSpec, dialect: SqlDialect): DialectColumn
       return { type: dialect === 'mysql' ? 'int' : 'integer' };
     case 'bigint':
       return { type: 'bigint' };
+    case 'double':
+      if (dialect === 'postgres') return { type: 'double precision' };
+      return { type: dialect === 'mysql' ? 'double' : 'real' };
   }
 }

@@ -30,6 +30,11 @@ export interface JobRow {
   maxRetry: number;
   misfirePolicy: string;
   maxMisfires: number;
+  timeout: string | number | null;
+  retryDelay: string | number | null;
+  backoff: string | null;
+  maxRetryDelay: string | number | null;
+  jitter: number | null;
   version: number;
   createdAt: Date | number;
   updatedAt: Date | number;

@@ -85,6 +85,11 @@ export function jobsSection(ctx: StorageSuite): void {
         maxRetry: 5,
         misfirePolicy: job.misfirePolicy === 'skip' ? 'fire-once' : 'skip',
         maxMisfires: job.maxMisfires + 3,
+        timeout: 1_234_567,
+        retryDelay: 2_500,
+        backoff: job.backoff === 'exponential' ? 'fixed' : 'exponential',
+        maxRetryDelay: 86_400_000,
+        jitter: 0.375,
         version: job.version + 1,
         updatedAt: at('2031-12-31T23:59:00.004Z'),
       };
@@ -103,6 +108,9 @@ export function jobsSection(ctx: StorageSuite): void {
         timezone: 'Asia/Tokyo',
         runAt: at('2031-01-01T00:00:00.100Z'),
         lastRunAt: at('2031-01-01T00:00:00.200Z'),
+        timeout: 90_000,
+        retryDelay: 0,
+        maxRetryDelay: 3_600_000,
       });
       const updated: Job = {
         ...job,
@@ -110,6 +118,9 @@ export function jobsSection(ctx: StorageSuite): void {
         runAt: null,
         nextRunAt: null,
         lastRunAt: null,
+        timeout: null,
+        retryDelay: null,
+        maxRetryDelay: null,
       };
       await ctx.storage.updateJob(updated);
       expect(await ctx.storage.getJob(job.id)).toStrictEqual(updated);

@@ -65,6 +65,20 @@ const REJECTIONS: [string, Record<string, unknown>, string, string][] = [
   ['a circular payload', { interval: '1s', payload: circular() }, 'payload', 'Circular'],
   ['a function payload', { interval: '1s', payload: () => 1 }, 'payload', 'Function'],
   ['a NaN payload', { interval: '1s', payload: NaN }, 'payload', 'NaN'],
+  ['a negative timeout', { interval: '1s', timeout: -5 }, 'timeout', '-5'],
+  ['a timeout of 0', { interval: '1s', timeout: 0 }, 'timeout', '0'],
+  ['a non-numeric timeout', { interval: '1s', timeout: 'soon' }, 'timeout', '"soon"'],
+  ['a negative retryDelay', { interval: '1s', retryDelay: -1 }, 'retryDelay', '-1'],
+  ['an unknown backoff', { interval: '1s', backoff: 'linear' }, 'backoff', '"linear"'],
+  [
+    'a maxRetryDelay of the wrong type',
+    { interval: '1s', maxRetryDelay: true },
+    'maxRetryDelay',
+    'true',
+  ],
+  ['a jitter of 2', { interval: '1s', jitter: 2 }, 'jitter', '2'],
+  ['a negative jitter', { interval: '1s', jitter: -0.1 }, 'jitter', '-0.1'],
+  ['a jitter that is not a number', { interval: '1s', jitter: '0.5' }, 'jitter', '"0.5"'],
 ];
 
 function circular(): Record<string, unknown> {

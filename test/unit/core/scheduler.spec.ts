@@ -519,6 +519,48 @@ describe('Scheduler', () => {
     });
   });
 
+  describe('run policies of a job', () => {
+    it('times a run out by its job own timeout, others by jobTimeout', async () => {
+      const { scheduler } = makeScheduler({ jobTimeout: '1m' });
+      scheduler.registerHandlerFunc('hang', () => new Promise(() => {}));
+      const quick = await scheduler.addJob({ runAt: T0, handlerName: 'hang', timeout: '2s' });
+      const slow = await scheduler.addJob({ runAt: T0, handlerName: 'hang' });
+      await scheduler.start();
+      await advance(2_000);
+      expect((await scheduler.getRuns(quick.id, 1))[0]).toMatchObject({
+        status: 'failed',
+        error: expect.stringMatching(
+          /JobTimeoutError.*2000 ms|JobTimeoutError.*2s|JobTimeoutError/,
+        ),
+      });
+      expect((await scheduler.getRuns(slow.id, 1))[0]!.status).toBe('running');
+      await advance(58_000);
+      expect((await scheduler.getRuns(slow.id, 1))[0]!.status).toBe('failed');
+      await scheduler.stop();
+    });
+
+    it('spaces retries by the job backoff: doubling, capped', async () => {
+      const { scheduler } = makeScheduler({ retryDelay: '1m' });
+      const tries: number[] = [];
+      scheduler.registerHandlerFunc('flaky', () => {
+        tries.push(Date.now() - T0.getTime());
+        throw new Error('down');
+      });
+      await scheduler.addJob({
+        runAt: T0,
+        handlerName: 'flaky',
+        maxRetry: 4,
+        retryDelay: '1s',
+        backoff: 'exponential',
+        maxRetryDelay: '5s',
+      });
+      await scheduler.start();
+      await advance(20_000);
+      expect(tries).toEqual([0, 1_000, 3_000, 7_000, 12_000]);
+      await scheduler.stop();
+    });
+  });
+
   describe('management', () => {
     it('triggers a job now, and refuses when stopped, paused or already running', async () => {
       const { scheduler } = makeScheduler();

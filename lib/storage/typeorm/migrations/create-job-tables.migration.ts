@@ -15,6 +15,9 @@ import { dialectOf, SUPPORTED_DATA_SOURCE_TYPES_TEXT } from '../typeorm-dialect.
  */
 export const JOB_TABLES_MIGRATION_TIMESTAMP = 1767225600000;
 
+/** The timestamp of `addJobRunPolicyColumnsMigration`: 2026-12-06T00:00:00.000Z. Fixed forever. */
+export const JOB_RUN_POLICY_MIGRATION_TIMESTAMP = 1796515200000;
+
 /** What `createJobTablesMigration` takes: the same table options as `TypeOrmStorage`. */
 export interface JobTablesMigrationOptions extends JobTableNameOptions {
   /** PostgreSQL schema to create the tables in (default: the DataSource's `schema`, else `public`). */
@@ -39,6 +42,54 @@ export interface JobTablesMigrationOptions extends JobTableNameOptions {
 export function createJobTablesMigration(
   options: JobTablesMigrationOptions = {},
 ): new () => MigrationInterface {
+  const { names, schema, nameFor, dialectFor } = prepare(options);
+  const name = nameFor('CreateJobSchedulerTables', JOB_TABLES_MIGRATION_TIMESTAMP);
+  return migrationClass(name, {
+    up: async (queryRunner) =>
+      ensureJobTables(queryRunner, names, dialectFor(queryRunner, name), schema),
+    down: async (queryRunner) => {
+      dialectFor(queryRunner, name);
+      await dropJobTables(queryRunner, names, schema);
+    },
+  });
+}
+
+/**
+ * A migration adding the columns of each job's run policy (`timeout_ms`, `retry_delay_ms`,
+ * `backoff`, `max_retry_delay_ms`, `jitter`, all nullable) to a jobs table made by an earlier
+ * version, for apps that ran `createJobTablesMigration` before those columns existed. List it after
+ * that one (it is ordered after it); on tables that have the columns it does nothing. `down` drops
+ * them. Its name is `AddJobSchedulerRunPolicy1796515200000` (with the table names, as above).
+ */
+export function addJobRunPolicyColumnsMigration(
+  options: JobTablesMigrationOptions = {},
+): new () => MigrationInterface {
+  const { names, schema, nameFor, dialectFor } = prepare(options);
+  const name = nameFor('AddJobSchedulerRunPolicy', JOB_RUN_POLICY_MIGRATION_TIMESTAMP);
+  return migrationClass(name, {
+    up: async (queryRunner) =>
+      ensureJobTables(queryRunner, names, dialectFor(queryRunner, name), schema),
+    down: async (queryRunner) => {
+      dialectFor(queryRunner, name);
+      const table = schema ? `${schema}.${names.jobTable}` : names.jobTable;
+      for (const column of RUN_POLICY_COLUMNS) {
+        if (await queryRunner.hasColumn(table, column)) await queryRunner.dropColumn(table, column);
+      }
+    },
+  });
+}
+
+/** The jobs table's columns of the run policy, added by `addJobRunPolicyColumnsMigration`. */
+const RUN_POLICY_COLUMNS = [
+  'timeout_ms',
+  'retry_delay_ms',
+  'backoff',
+  'max_retry_delay_ms',
+  'jitter',
+];
+
+/** What both migrations derive from their options: the tables, their name, the dialect check. */
+function prepare(options: JobTablesMigrationOptions) {
   const { schema, ...tableOptions } = options;
   // Checked here against the loosest length bound, and again for the actual database when it runs.
   const names = resolveJobTableNames(tableOptions, 'mysql');
@@ -47,11 +98,11 @@ export function createJobTablesMigration(
   }
   const defaults =
     names.jobTable === DEFAULT_JOB_TABLE_NAME && names.runTable === DEFAULT_RUN_TABLE_NAME;
-  const name = defaults
-    ? `CreateJobSchedulerTables${JOB_TABLES_MIGRATION_TIMESTAMP}`
-    : `CreateJobSchedulerTables_${names.jobTable}_${names.runTable}_${JOB_TABLES_MIGRATION_TIMESTAMP}`;
-
-  const dialectFor = (queryRunner: QueryRunner) => {
+  const nameFor = (prefix: string, timestamp: number): string =>
+    defaults
+      ? `${prefix}${timestamp}`
+      : `${prefix}_${names.jobTable}_${names.runTable}_${timestamp}`;
+  const dialectFor = (queryRunner: QueryRunner, name: string) => {
     const type = queryRunner.dataSource.options.type;
     const dialect = dialectOf(type);
     if (!dialect) {
@@ -65,17 +116,24 @@ export function createJobTablesMigration(
     resolveJobTableNames(tableOptions, dialect);
     return dialect;
   };
+  return { names, schema, nameFor, dialectFor };
+}
 
+/** A migration class named `name` (TypeORM reads the class's name and its `name`). */
+function migrationClass(
+  name: string,
+  steps: {
+    up(queryRunner: QueryRunner): Promise<void>;
+    down(queryRunner: QueryRunner): Promise<void>;
+  },
+): new () => MigrationInterface {
   const migration = class implements MigrationInterface {
     readonly name = name;
-
-    async up(queryRunner: QueryRunner): Promise<void> {
-      await ensureJobTables(queryRunner, names, dialectFor(queryRunner), schema);
+    up(queryRunner: QueryRunner): Promise<void> {
+      return steps.up(queryRunner);
     }
-
-    async down(queryRunner: QueryRunner): Promise<void> {
-      dialectFor(queryRunner);
-      await dropJobTables(queryRunner, names, schema);
+    down(queryRunner: QueryRunner): Promise<void> {
+      return steps.down(queryRunner);
     }
   };
   Object.defineProperty(migration, 'name', { value: name });

@@ -8,6 +8,7 @@ import type { Run } from '../../../../lib/interfaces/run.interface.js';
 import { isPrunableStorage, type JobStorage } from '../../../../lib/interfaces/job-storage.js';
 import {
   createJobSchedulerEntitySchemas,
+  addJobRunPolicyColumnsMigration,
   createJobTablesMigration,
   TYPEORM_MAX_PAYLOAD_BYTES,
   TypeOrmStorage,
@@ -163,6 +164,39 @@ export async function describeTypeOrmStorage(
         }
       });
 
+      it('adds the run policy columns to a jobs table made without them; its rows read with the defaults', async () => {
+        const storage = await freshStorage();
+        const job = makeJob();
+        await storage.createJob(job);
+        const runner = dataSource.createQueryRunner();
+        const policy = ['timeout_ms', 'retry_delay_ms', 'backoff', 'max_retry_delay_ms', 'jitter'];
+        try {
+          // The jobs table as an earlier version made it.
+          for (const column of policy) await runner.dropColumn(storage.jobTableName, column);
+          const again = new TypeOrmStorage(dataSource, {
+            jobTableName: storage.jobTableName,
+            runTableName: storage.runTableName,
+            leaseTableName: storage.leaseTableName,
+          });
+          await again.initialize();
+          const table = await runner.getTable(storage.jobTableName);
+          for (const column of policy)
+            expect(table?.findColumnByName(column)?.isNullable).toBe(true);
+          expect(await again.getJob(job.id)).toStrictEqual(job);
+          const changed = {
+            ...job,
+            timeout: 5_000,
+            backoff: 'exponential' as const,
+            jitter: 0.5,
+            version: 1,
+          };
+          await again.updateJob(changed);
+          expect(await again.getJob(job.id)).toStrictEqual(changed);
+        } finally {
+          await runner.release();
+        }
+      });
+
       it('uses custom table names as given, without the prefix', async () => {
         const prefix = uniqueTablePrefix();
         const jobTableName = `${prefix}custom_jobs`;
@@ -299,6 +333,71 @@ export async function describeTypeOrmStorage(
             expect(await runner.hasTable(`${prefix}job_runs`)).toBe(false);
             expect(await runner.hasTable(`${prefix}jobs`)).toBe(false);
             expect(await runner.hasTable(`${prefix}job_leases`)).toBe(false);
+          } finally {
+            await runner.release();
+          }
+        } finally {
+          await migrator.destroy();
+        }
+      });
+
+      it('adds the run policy columns to tables migrated by an earlier version, and drops them on down', async () => {
+        const prefix = uniqueTablePrefix();
+        const migrationsTableName = `${prefix}migrations`;
+        tables.push(
+          `${prefix}job_runs`,
+          `${prefix}jobs`,
+          `${prefix}job_leases`,
+          migrationsTableName,
+        );
+        const policy = ['timeout_ms', 'retry_delay_ms', 'backoff', 'max_retry_delay_ms', 'jitter'];
+        const earlier = await createTestDataSource(database, {
+          ...sameDatabase(dataSource),
+          migrations: [createJobTablesMigration({ tablePrefix: prefix })],
+          migrationsTableName,
+        });
+        try {
+          await earlier.runMigrations();
+          // The tables as the earlier version's migration made them.
+          const runner = earlier.createQueryRunner();
+          try {
+            for (const column of policy) await runner.dropColumn(`${prefix}jobs`, column);
+          } finally {
+            await runner.release();
+          }
+        } finally {
+          await earlier.destroy();
+        }
+        const migrator = await createTestDataSource(database, {
+          ...sameDatabase(dataSource),
+          migrations: [
+            createJobTablesMigration({ tablePrefix: prefix }),
+            addJobRunPolicyColumnsMigration({ tablePrefix: prefix }),
+          ],
+          migrationsTableName,
+        });
+        try {
+          const ran = await migrator.runMigrations();
+          expect(ran.map((migration) => migration.name)).toStrictEqual([
+            `AddJobSchedulerRunPolicy_${prefix}jobs_${prefix}job_runs_1796515200000`,
+          ]);
+          expect(await pendingSchemaChanges(prefix)).toStrictEqual([]);
+          const storage = new TypeOrmStorage(dataSource, {
+            tablePrefix: prefix,
+            createTables: false,
+          });
+          const job = makeJob({ timeout: 60_000, backoff: 'exponential', jitter: 0.1 });
+          await storage.createJob(job);
+          expect(await storage.getJob(job.id)).toStrictEqual(job);
+          await migrator.undoLastMigration();
+          const runner = migrator.createQueryRunner();
+          try {
+            for (const column of policy) {
+              expect([column, await runner.hasColumn(`${prefix}jobs`, column)]).toEqual([
+                column,
+                false,
+              ]);
+            }
           } finally {
             await runner.release();
           }
