@@ -1,6 +1,16 @@
 import { fireBefore, fireBeforeWithinSecond, type ActiveRun, type Fire } from './job-entry.js';
 import { OrderedQueue } from './ordered-queue.js';
 
+/** The handlers' own concurrency limits, as the dispatcher reads them. */
+export interface HandlerLimits {
+  /** Whether any handler has a limit (when none has, the dispatcher counts nothing per handler). */
+  readonly limited: boolean;
+  /** The handler's limit (Infinity: none). */
+  concurrency(handlerName: string): number;
+}
+
+const NO_LIMITS: HandlerLimits = { limited: false, concurrency: () => Infinity };
+
 /**
  * The `concurrentRuns` slots. A due fire starts at once when a slot is free, else waits, in due
  * order, for one. A run holds its slot from its start until its handler settles; in cluster mode a
@@ -24,12 +34,12 @@ export class Dispatcher {
   /**
    * `cluster`: waiting fires are taken in an order of this instance's own within each second (its
    * `seq` drawn at random), so instances draining the same backlog mostly claim different jobs
-   * instead of racing for the same one. `concurrencyOf`: a handler's own limit (Infinity: none).
+   * instead of racing for the same one. `limits`: the handlers' own limits.
    */
   constructor(
     private readonly slots: number,
     private readonly cluster: boolean,
-    private readonly concurrencyOf: (handlerName: string) => number = () => Infinity,
+    private readonly limits: HandlerLimits = NO_LIMITS,
   ) {
     this.order = cluster ? fireBeforeWithinSecond : fireBefore;
     this.waiting = new OrderedQueue<Fire>(this.order);
@@ -126,13 +136,14 @@ export class Dispatcher {
   }
 
   private handlerFree(name: string): boolean {
-    const limit = this.concurrencyOf(name);
+    if (!this.limits.limited) return true;
+    const limit = this.limits.concurrency(name);
     return limit === Infinity || (this.held.get(name) ?? 0) < limit;
   }
 
   /** Counts a slot taken (+1) or given back (-1) by a handler with a limit; a freed one lets its line go on. */
   private hold(name: string, change: 1 | -1): void {
-    if (this.concurrencyOf(name) === Infinity) return;
+    if (!this.limits.limited || this.limits.concurrency(name) === Infinity) return;
     const count = (this.held.get(name) ?? 0) + change;
     if (count > 0) this.held.set(name, count);
     else this.held.delete(name);

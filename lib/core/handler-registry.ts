@@ -19,6 +19,8 @@ export type RegistrationOptions = HandlerRegistrationOptions | string | undefine
 /** Handlers by name; a name is registered once, and both places are named when it is not. */
 export class HandlerRegistry {
   private readonly handlers = new Map<string, Registration>();
+  /** Whether any handler was registered with a concurrency of its own. */
+  limited = false;
 
   register(name: string, handler: Handler, options?: RegistrationOptions): void {
     const { source = `registerHandler("${name}")`, concurrency } = optionsOf(options);
@@ -36,6 +38,7 @@ export class HandlerRegistry {
     const existing = this.handlers.get(name);
     if (existing) throw new DuplicateJobHandlerError(name, existing.source, source);
     this.handlers.set(name, { handler, source, concurrency: limit });
+    if (limit !== Infinity) this.limited = true;
   }
 
   registerFunc(name: string, fn: HandlerFunc, options?: RegistrationOptions): void {

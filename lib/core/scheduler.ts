@@ -76,9 +76,7 @@ export class SchedulerCore {
     const cache = (this.cache = wrapped?.cache);
     const timers = new FireTimer(() => this.firing.wake(), now);
     const handlers = new HandlerRegistry();
-    const slots = new Dispatcher(options.concurrentRuns, parts.cluster !== undefined, (name) =>
-      handlers.concurrency(name),
-    );
+    const slots = new Dispatcher(options.concurrentRuns, parts.cluster !== undefined, handlers);
     const waits = new HandlerWait(options.logger);
     const signals = new SchedulerSignals(now, () => ({
       runningNow: slots.active.size,

@@ -61,7 +61,10 @@ describe('Dispatcher', () => {
   });
 
   it('holds a handler to its concurrency without holding up the fires of others', () => {
-    const slots = new Dispatcher(5, false, (name) => (name === 'slow' ? 2 : Infinity));
+    const slots = new Dispatcher(5, false, {
+      limited: true,
+      concurrency: (name) => (name === 'slow' ? 2 : Infinity),
+    });
     const running = [run('slow'), run('slow')];
     for (const r of running) slots.occupy(r);
     const [slow1, slow2, other] = [
@@ -88,7 +91,7 @@ describe('Dispatcher', () => {
   });
 
   it('counts a claim against its handler, and gives every waiting fire back at stop', () => {
-    const slots = new Dispatcher(5, true, () => 1);
+    const slots = new Dispatcher(5, true, { limited: true, concurrency: () => 1 });
     const claim = run('a');
     slots.claimBegun(claim);
     const [a, b] = [fireAt(1_000, 1, 'a'), fireAt(1_000, 2, 'b')];
