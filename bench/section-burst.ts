@@ -52,6 +52,34 @@ const FLOOR_WHY =
 const HEAP_WHY =
   'Each job of ours holds its stored record (name, payload, options, status) beside its timer entry; the peers hold a timer and a parsed pattern.';
 
+/** One lateness comparison row: p99 the ratio, p50 beside it. */
+function compareLateness(
+  board: Scoreboard,
+  scenario: string,
+  ours: Figures | undefined,
+  theirs: Figures | undefined,
+  who: string,
+  why: string,
+): void {
+  board.compare({
+    scenario,
+    ours: ours?.p99 as number | undefined,
+    theirs: theirs?.p99 as number | undefined,
+    oursText: latency(ours),
+    theirsText: latency(theirs),
+    ratioLabel: 'p99 ',
+    secondary: {
+      label: 'p50 ',
+      ours: ours?.p50 as number | undefined,
+      theirs: theirs?.p50 as number | undefined,
+    },
+    who,
+    better: 'lower',
+    format: ms,
+    why,
+  });
+}
+
 export async function burstSection(out: Transcript, board: Scoreboard): Promise<void> {
   const args = [`--jobs=${JOBS}`, `--seconds=${SECONDS}`, `--warmup=${WARMUP}`];
   const window = `${SECONDS} s after ${WARMUP} s of warm-up`;
@@ -117,24 +145,8 @@ export async function burstSection(out: Transcript, board: Scoreboard): Promise<
     ).join(', '),
   );
   for (const peer of PEERS) {
-    const theirs = peers[peer.who];
-    board.compare({
-      scenario: `${scenarioName}: lateness p50 / p99 / max (ms), vs ${peer.who}`,
-      ours: ours?.p99 as number | undefined,
-      theirs: theirs?.p99 as number | undefined,
-      oursText: latency(ours),
-      theirsText: latency(theirs),
-      ratioLabel: 'p99 ',
-      secondary: {
-        label: 'p50 ',
-        ours: ours?.p50 as number | undefined,
-        theirs: theirs?.p50 as number | undefined,
-      },
-      who: peer.who,
-      better: 'lower',
-      format: ms,
-      why: LATENESS_WHY,
-    });
+    const scenario = `${scenarioName}: lateness p50 / p99 / max (ms), vs ${peer.who}`;
+    compareLateness(board, scenario, ours, peers[peer.who], peer.who, LATENESS_WHY);
   }
   for (const peer of PEERS) {
     board.compare({
@@ -151,56 +163,23 @@ export async function burstSection(out: Transcript, board: Scoreboard): Promise<
     ['', ours5, floor5],
     [', from the first fire', ours5Cold, floor5Cold],
   ] as const) {
-    board.compare({
-      scenario: `${scenarioName}, concurrentRuns 5${when}: lateness p50 / p99 / max (ms), vs the floor`,
-      ours: oursF?.p99 as number | undefined,
-      theirs: floorF?.p99 as number | undefined,
-      oursText: latency(oursF),
-      theirsText: latency(floorF),
-      ratioLabel: 'p99 ',
-      secondary: {
-        label: 'p50 ',
-        ours: oursF?.p50 as number | undefined,
-        theirs: floorF?.p50 as number | undefined,
-      },
-      who: 'floor',
-      better: 'lower',
-      format: ms,
-      why: FLOOR_WHY,
-    });
+    const scenario = `${scenarioName}, concurrentRuns 5${when}: lateness p50 / p99 / max (ms), vs the floor`;
+    compareLateness(board, scenario, oursF, floorF, 'floor', FLOOR_WHY);
   }
-  board.compare({
-    scenario: `${scenarioName}, concurrentRuns 5, from the first fire: lateness p50 / p99 / max (ms), vs cron`,
-    ours: ours5Cold?.p99 as number | undefined,
-    theirs: peers.cron?.p99 as number | undefined,
-    oursText: latency(ours5Cold),
-    theirsText: latency(peers.cron),
-    ratioLabel: 'p99 ',
-    secondary: {
-      label: 'p50 ',
-      ours: ours5Cold?.p50 as number | undefined,
-      theirs: peers.cron?.p50 as number | undefined,
-    },
-    who: 'cron',
-    better: 'lower',
-    format: ms,
-    why: LATENESS_WHY,
-  });
-  board.compare({
-    scenario: `${scenarioName}, concurrentRuns 5 (default): lateness p50 / p99 / max (ms), vs cron`,
-    ours: ours5?.p99 as number | undefined,
-    theirs: peers.cron?.p99 as number | undefined,
-    oursText: latency(ours5),
-    theirsText: latency(peers.cron),
-    ratioLabel: 'p99 ',
-    secondary: {
-      label: 'p50 ',
-      ours: ours5?.p50 as number | undefined,
-      theirs: peers.cron?.p50 as number | undefined,
-    },
-    who: 'cron',
-    better: 'lower',
-    format: ms,
-    why: LATENESS_WHY,
-  });
+  compareLateness(
+    board,
+    `${scenarioName}, concurrentRuns 5, from the first fire: lateness p50 / p99 / max (ms), vs cron`,
+    ours5Cold,
+    peers.cron,
+    'cron',
+    LATENESS_WHY,
+  );
+  compareLateness(
+    board,
+    `${scenarioName}, concurrentRuns 5 (default): lateness p50 / p99 / max (ms), vs cron`,
+    ours5,
+    peers.cron,
+    'cron',
+    LATENESS_WHY,
+  );
 }

@@ -21,3 +21,17 @@ export const DECLARED_JOB_ID_PREFIX = 'handler:';
 
 /** Context of the Nest `Logger` the scheduler writes to when no `logger` option is given. */
 export const DEFAULT_LOGGER_CONTEXT = 'JobScheduler';
+
+/**
+ * The `@JobHandler` options that set the declared job's run and misfire policy, under the names
+ * `JobDefinition` gives them (checked with the job, at bootstrap).
+ */
+export const DECLARED_JOB_POLICY_OPTIONS = [
+  'timeout',
+  'retryDelay',
+  'backoff',
+  'maxRetryDelay',
+  'jitter',
+  'misfirePolicy',
+  'maxMisfires',
+] as const;

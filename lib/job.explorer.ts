@@ -14,6 +14,7 @@ import type { JobDefinition } from './interfaces/job.interface.js';
 import type { NormalizedJobModuleOptions } from './interfaces/job-module-options.interface.js';
 import {
   DECLARED_JOB_ID_PREFIX,
+  DECLARED_JOB_POLICY_OPTIONS,
   JOB_HANDLER_METADATA,
   NORMALIZED_JOB_MODULE_OPTIONS,
 } from './job.constants.js';
@@ -21,16 +22,10 @@ import { SchedulerService } from './scheduler.service.js';
 
 type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
 
-/** `@JobHandler` options that set the declared job's run and misfire policy, as in `JobDefinition`. */
-const POLICY_OPTIONS = [
-  'timeout',
-  'retryDelay',
-  'backoff',
-  'maxRetryDelay',
-  'jitter',
-  'misfirePolicy',
-  'maxMisfires',
-] as const satisfies readonly (keyof JobHandlerOptions & keyof JobDefinition)[];
+/** Fails to compile while a policy option is not both a `@JobHandler` option and a definition field. */
+const policyOptionsAreFields: readonly (keyof JobHandlerOptions & keyof JobDefinition)[] =
+  DECLARED_JOB_POLICY_OPTIONS;
+void policyOptionsAreFields;
 
 /** A `@JobHandler` found on a class (`method` undefined) or on one of its methods. */
 interface FoundHandler {
@@ -189,7 +184,7 @@ export class JobExplorer implements OnModuleInit {
     if (options.timezone !== undefined) definition.timezone = options.timezone;
     // The run policy of the declared job: left out, the definition's defaults (so that removing
     // one from the decorator puts the stored job back on the default at the next bootstrap).
-    for (const key of POLICY_OPTIONS) {
+    for (const key of DECLARED_JOB_POLICY_OPTIONS) {
       if (options[key] !== undefined)
         (definition as unknown as Record<string, unknown>)[key] = options[key];
     }

@@ -4,18 +4,7 @@ import type {
   JobHandlerMetadata,
   JobHandlerOptions,
 } from '../interfaces/job-handler-options.interface.js';
-import { JOB_HANDLER_METADATA } from '../job.constants.js';
-
-/** Options of the declared job's run and misfire policy (checked with the job, at bootstrap). */
-const DECLARED_POLICY_KEYS = [
-  'timeout',
-  'retryDelay',
-  'backoff',
-  'maxRetryDelay',
-  'jitter',
-  'misfirePolicy',
-  'maxMisfires',
-] as const;
+import { DECLARED_JOB_POLICY_OPTIONS, JOB_HANDLER_METADATA } from '../job.constants.js';
 
 const OPTION_KEYS: ReadonlySet<string> = new Set([
   'cron',
@@ -26,7 +15,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'description',
   'jobName',
   'concurrency',
-  ...DECLARED_POLICY_KEYS,
+  ...DECLARED_JOB_POLICY_OPTIONS,
 ]);
 
 /**
@@ -176,9 +165,13 @@ function validate(place: string, name: unknown, options: unknown): JobHandlerMet
     }
   }
   if (!declared) {
-    const stray = ['payload', 'maxRetry', 'description', 'jobName', ...DECLARED_POLICY_KEYS].filter(
-      (k) => o[k] !== undefined,
-    );
+    const stray = [
+      'payload',
+      'maxRetry',
+      'description',
+      'jobName',
+      ...DECLARED_JOB_POLICY_OPTIONS,
+    ].filter((k) => o[k] !== undefined);
     if (stray.length > 0) {
       throw new InvalidJobHandlerError(
         place,
