@@ -108,7 +108,7 @@ export class ClusterCoordinator implements RunCoordinator {
       !fire.deferred &&
       !fire.manual &&
       fire.attempt === 1 &&
-      Number.isNaN(fire.entry.catchUpFrom) &&
+      fire.entry.catchUpFrom === null &&
       this.member.prefersOther(fire.entry.job.id)
     );
   }

@@ -94,7 +94,7 @@ export class Firing {
       else if (coordinator.storesRegularNext) this.storeRegularNext(entry, now);
       if (!missed) {
         entry.catchUpRuns = 0;
-        entry.catchUpFrom = NaN;
+        entry.catchUpFrom = null;
       }
     }
     if (!missed && coordinator.handsOff(fire)) {
@@ -140,7 +140,7 @@ export class Firing {
         return true;
       case 'give-up':
         entry.catchUpRuns = 0;
-        entry.catchUpFrom = NaN;
+        entry.catchUpFrom = null;
         break;
       case 'skip':
         break;
@@ -153,8 +153,8 @@ export class Firing {
   /** `'fire-all'` catch-up: after a missed fire's run, book the next missed one (or the next fire). */
   private continueCatchUp(entry: JobEntry, now: number): void {
     const from = entry.catchUpFrom;
-    if (Number.isNaN(from) || entry.schedule === null) return;
-    entry.catchUpFrom = NaN;
+    if (from === null || entry.schedule === null) return;
+    entry.catchUpFrom = null;
     const next = entry.schedule.next(from);
     if (next === null) return;
     if (next > now) entry.catchUpRuns = 0;
@@ -330,7 +330,7 @@ export class Firing {
    */
   endRetries(entry: JobEntry, fire: Fire, now: number): void {
     if (entry.job.status === 'paused') return;
-    if (!Number.isNaN(entry.catchUpFrom)) {
+    if (entry.catchUpFrom !== null) {
       entry.gen++;
       this.continueCatchUp(entry, now);
     } else if (fire.attempt > 1) {
@@ -363,7 +363,7 @@ export class Firing {
     // A 'fire-all' catch-up is counted from what is stored: a catch-up running here stores the
     // job's next regular fire at each claim, and a stored fire that is past is judged afresh (the
     // count of a fire this instance tried meanwhile, which another one ran, does not carry over).
-    entry.catchUpFrom = NaN;
+    entry.catchUpFrom = null;
     entry.catchUpRuns = 0;
     entry.stale = false;
     entry.syncedAt = this.coordinator().round;

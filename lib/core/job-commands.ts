@@ -115,7 +115,7 @@ export class JobCommands {
       job.nextRunAt = null;
       entry.gen++;
       dropQueued(entry);
-      entry.catchUpFrom = NaN;
+      entry.catchUpFrom = null;
       entry.catchUpRuns = 0;
       return true;
     });

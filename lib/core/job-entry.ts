@@ -19,8 +19,8 @@ export interface JobEntry {
   removed: boolean;
   /** The scheduled instant of the last triggerJob fire (epoch ms), so two never share one. */
   lastTriggerAt: number;
-  /** `'fire-all'` catch-up: the last missed instant run, and how many were run (NaN / 0 when none). */
-  catchUpFrom: number;
+  /** `'fire-all'` catch-up: the last missed instant run, and how many were run (null / 0 when none). */
+  catchUpFrom: number | null;
   catchUpRuns: number;
   /** Cluster mode: conditional writes of the job in flight (the poll leaves the entry alone meanwhile). */
   writing: number;

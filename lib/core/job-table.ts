@@ -57,7 +57,7 @@ export class JobTable {
       queued: null,
       removed: false,
       lastTriggerAt: 0,
-      catchUpFrom: NaN,
+      catchUpFrom: null,
       catchUpRuns: 0,
       writing: 0,
       syncedAt: 0,
@@ -84,7 +84,7 @@ export class JobTable {
     held.busy = false;
     held.queued = null;
     held.removed = false;
-    held.catchUpFrom = NaN;
+    held.catchUpFrom = null;
     held.catchUpRuns = 0;
     held.writing = 0;
     held.syncedAt = 0;

@@ -33,11 +33,14 @@ export interface JobRecord {
   maxRetry: number;
   misfirePolicy: MisfirePolicy;
   maxMisfires: number;
-  timeout: number | null;
-  retryDelay: number | null;
-  backoff: JobBackoff;
-  maxRetryDelay: number | null;
-  jitter: number;
+  /** The job's run policy: one frozen object, shared by every job on the defaults. */
+  policy: RunPolicy;
+  /** Its runs, oldest first: in insertion order, which is `(startAt, seq)` order while `runsSorted`. */
+  runs: RunRecord[] | null;
+  /** Its runs by id, once it has enough of them (see `RunHistory`; null before). */
+  runsById: Map<string, RunRecord> | null;
+  /** Whether `runs` is known to be in `(startAt, seq)` order. */
+  runsSorted: boolean;
   version: number;
   createdAt: number;
   updatedAt: number;
@@ -59,6 +62,47 @@ export interface RunRecord {
   createdAt: number;
   /** Insertion sequence: breaks `startAt` ties (a later-inserted run is newer). */
   seq: number;
+}
+
+/** A job's run policy, as a record holds it. */
+interface RunPolicy {
+  readonly timeout: number | null;
+  readonly retryDelay: number | null;
+  readonly backoff: JobBackoff;
+  readonly maxRetryDelay: number | null;
+  readonly jitter: number;
+}
+
+/** The policy of every job on the defaults: held once, not per job (most jobs have it). */
+const DEFAULT_POLICY: RunPolicy = Object.freeze({
+  timeout: null,
+  retryDelay: null,
+  backoff: 'fixed',
+  maxRetryDelay: null,
+  jitter: 0,
+});
+
+/** The job's policy: `held` (or the default) when the job's is the same, else a new frozen one. */
+function policyOf(job: Job, held: RunPolicy = DEFAULT_POLICY): RunPolicy {
+  if (samePolicy(job, held)) return held;
+  if (samePolicy(job, DEFAULT_POLICY)) return DEFAULT_POLICY;
+  return Object.freeze({
+    timeout: job.timeout,
+    retryDelay: job.retryDelay,
+    backoff: job.backoff,
+    maxRetryDelay: job.maxRetryDelay,
+    jitter: job.jitter,
+  });
+}
+
+function samePolicy(job: Job, policy: RunPolicy): boolean {
+  return (
+    job.timeout === policy.timeout &&
+    job.retryDelay === policy.retryDelay &&
+    job.backoff === policy.backoff &&
+    job.maxRetryDelay === policy.maxRetryDelay &&
+    job.jitter === policy.jitter
+  );
 }
 
 function msOrNull(date: Date | null): number | null {
@@ -89,11 +133,10 @@ export function toJobRecord(job: Job): JobRecord {
     maxRetry: job.maxRetry,
     misfirePolicy: job.misfirePolicy,
     maxMisfires: job.maxMisfires,
-    timeout: job.timeout,
-    retryDelay: job.retryDelay,
-    backoff: job.backoff,
-    maxRetryDelay: job.maxRetryDelay,
-    jitter: job.jitter,
+    policy: policyOf(job),
+    runs: null,
+    runsById: null,
+    runsSorted: true,
     version: job.version,
     createdAt: job.createdAt.getTime(),
     updatedAt: job.updatedAt.getTime(),
@@ -125,11 +168,7 @@ export function assignJob(record: JobRecord, job: Job): void {
   record.maxRetry = job.maxRetry;
   record.misfirePolicy = job.misfirePolicy;
   record.maxMisfires = job.maxMisfires;
-  record.timeout = job.timeout;
-  record.retryDelay = job.retryDelay;
-  record.backoff = job.backoff;
-  record.maxRetryDelay = job.maxRetryDelay;
-  record.jitter = job.jitter;
+  record.policy = policyOf(job, record.policy);
   record.version = job.version;
   record.createdAt = createdAt;
   record.updatedAt = updatedAt;
@@ -155,11 +194,11 @@ export function toJob(record: JobRecord): Job {
     maxRetry: record.maxRetry,
     misfirePolicy: record.misfirePolicy,
     maxMisfires: record.maxMisfires,
-    timeout: record.timeout,
-    retryDelay: record.retryDelay,
-    backoff: record.backoff,
-    maxRetryDelay: record.maxRetryDelay,
-    jitter: record.jitter,
+    timeout: record.policy.timeout,
+    retryDelay: record.policy.retryDelay,
+    backoff: record.policy.backoff,
+    maxRetryDelay: record.policy.maxRetryDelay,
+    jitter: record.policy.jitter,
     version: record.version,
     createdAt: new Date(record.createdAt),
     updatedAt: new Date(record.updatedAt),

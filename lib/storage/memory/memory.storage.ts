@@ -24,10 +24,8 @@ export interface MemoryStorageOptions {
   maxRuns?: number;
 }
 
-/** A job and its run history. */
-interface JobEntry extends JobRuns {
-  job: JobRecord;
-}
+/** A job and its run history, in one record. */
+type JobEntry = JobRecord & JobRuns;
 
 /**
  * The default storage: jobs and runs kept in this process's memory, lost when it exits. The run
@@ -62,13 +60,13 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
     this.assertOpen();
     if (this.jobs.has(job.id)) throw new JobAlreadyExistsError(job.id);
     const record = toJobRecord(job);
-    this.jobs.set(record.id, { job: record, runs: null, runsById: null, runsSorted: true });
+    this.jobs.set(record.id, record);
   }
 
   override async getJob(id: string): Promise<Job | null> {
     this.assertOpen();
     const entry = this.jobs.get(id);
-    return entry ? toJob(entry.job) : null;
+    return entry ? toJob(entry) : null;
   }
 
   override updateJob(job: Job): Promise<void> {
@@ -76,7 +74,7 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
       this.assertOpen();
       const entry = this.jobs.get(job.id);
       if (!entry) throw new JobNotFoundError(job.id);
-      assignJob(entry.job, job);
+      assignJob(entry, job);
       return this.done;
     } catch (err) {
       return Promise.reject(err);
@@ -95,7 +93,7 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
     this.assertOpen();
     const jobs: Job[] = [];
     for (const entry of this.jobs.values()) {
-      if (status === undefined || entry.job.status === status) jobs.push(toJob(entry.job));
+      if (status === undefined || entry.status === status) jobs.push(toJob(entry));
     }
     return jobs;
   }
@@ -155,10 +153,10 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
   async batchUpdateJobs(jobs: Job[]): Promise<void> {
     this.assertOpen();
     // Copy everything first, so a payload that cannot be cloned leaves nothing half-written.
-    const records = jobs.map(toJobRecord);
-    for (const record of records) {
-      const entry = this.jobs.get(record.id);
-      if (entry) entry.job = record;
+    jobs.forEach(toJobRecord);
+    for (const job of jobs) {
+      const entry = this.jobs.get(job.id);
+      if (entry) assignJob(entry, job);
     }
   }
 
