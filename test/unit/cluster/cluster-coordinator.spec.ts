@@ -39,7 +39,7 @@ describe('ClusterCoordinator (one instance of several sharing a database)', () =
   const leaseOf = (coordinator: ClusterCoordinator): string => coordinator.health()!.leaseId;
 
   it('says who it is and what runs elsewhere', async () => {
-    const { coordinator, host, entry } = await setUp();
+    const { coordinator, entry } = await setUp();
     expect(coordinator.health()).toMatchObject({ instanceId: 'a', leaseValid: true });
     expect(coordinator.runningElsewhere({ ...entry.job, status: 'running' })).toBe(true);
     expect(coordinator.runningElsewhere(entry.job)).toBe(false);
