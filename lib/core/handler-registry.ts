@@ -13,16 +13,13 @@ interface Registration {
   concurrency: number;
 }
 
-/** The options of a registration, or (as before) the source alone. */
-export type RegistrationOptions = HandlerRegistrationOptions | string | undefined;
-
 /** Handlers by name; a name is registered once, and both places are named when it is not. */
 export class HandlerRegistry {
   private readonly handlers = new Map<string, Registration>();
   /** Whether any handler was registered with a concurrency of its own. */
   limited = false;
 
-  register(name: string, handler: Handler, options?: RegistrationOptions): void {
+  register(name: string, handler: Handler, options: HandlerRegistrationOptions = {}): void {
     const { source = `registerHandler("${name}")`, concurrency } = optionsOf(options);
     if (typeof name !== 'string' || name.trim() === '') {
       throw new InvalidOptionsError('handler name', name, 'a non-blank string');
@@ -41,7 +38,7 @@ export class HandlerRegistry {
     if (limit !== Infinity) this.limited = true;
   }
 
-  registerFunc(name: string, fn: HandlerFunc, options?: RegistrationOptions): void {
+  registerFunc(name: string, fn: HandlerFunc, options: HandlerRegistrationOptions = {}): void {
     if (typeof fn !== 'function') {
       throw new InvalidOptionsError(`handler "${name}"`, fn, 'a function (payload, ctx) => result');
     }
@@ -67,8 +64,7 @@ export class HandlerRegistry {
   }
 }
 
-function optionsOf(options: RegistrationOptions): HandlerRegistrationOptions {
-  if (options === undefined || typeof options === 'string') return { source: options };
+function optionsOf(options: HandlerRegistrationOptions): HandlerRegistrationOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionsError(
       'handler options',

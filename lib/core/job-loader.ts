@@ -8,8 +8,7 @@ import { errorForLog } from './run-output.js';
 import type { SchedulerContext } from './scheduler-context.js';
 
 /**
- * Loads the jobs from storage at start and books their next fires (the table keeps the entries it
- * holds for jobs still stored, as new, and drops the others). A job left `running` by a
+ * Loads the jobs from storage at start and books their next fires. A job left `running` by a
  * process that died (alone; in a cluster it runs elsewhere until its instance's lease expires) is
  * recovered: its unfinished runs are recorded failed, and it goes on per its retry policy.
  */
@@ -19,16 +18,15 @@ export async function loadJobs(
   firing: Firing,
 ): Promise<void> {
   const { table, timers, options } = ctx;
+  table.clear();
   timers.clear();
   ctx.waits.clear();
   const jobs = await ctx.store.listJobs();
   const now = ctx.now();
-  let loaded = 0;
   for (const job of jobs) {
     let entry: JobEntry;
     try {
-      entry = table.load(job, table.scheduleOf(job));
-      loaded++;
+      entry = table.track(job, table.scheduleOf(job), true);
     } catch (err) {
       options.logger.error(
         `Job "${job.id}" cannot be scheduled and is skipped: ${errorForLog(err)}`,
@@ -49,8 +47,6 @@ export async function loadJobs(
       firstFire({ runAt: job.runAt?.getTime() ?? NaN, schedule: entry.schedule }, now);
     firing.scheduleAt(entry, due, job.retryCount > 0 ? job.retryCount + 1 : 1);
   }
-  // Jobs held before that were not loaded now are gone (removed meanwhile, or unschedulable).
-  if (table.size > loaded) table.keepOnly(new Set(jobs));
 }
 
 /**

@@ -69,34 +69,9 @@ export class JobTable {
     return entry;
   }
 
-  /**
-   * Holds a job read at start, as if it were new: nothing booked, nothing running. The entry held
-   * for its id (the job was added before start, or the scheduler ran before) is reused, so that a
-   * start allocates no entry and grows no map for the jobs it holds already.
-   */
-  load(job: Job, schedule: Schedule | null): JobEntry {
-    const held = this.entries.get(job.id);
-    if (held === undefined) return this.track(job, schedule);
-    this.share(job);
-    held.job = job;
-    held.schedule = schedule;
-    held.gen++;
-    held.busy = false;
-    held.queued = null;
-    held.removed = false;
-    held.catchUpFrom = null;
-    held.catchUpRuns = 0;
-    held.writing = 0;
-    held.syncedAt = 0;
-    held.stale = false;
-    held.handling = false;
-    held.after = null;
-    return held;
-  }
-
-  /** After a load: the entries whose job was not loaded (no longer stored, or unschedulable) go. */
-  keepOnly(loaded: ReadonlySet<Job>): void {
-    for (const entry of this.entries.values()) if (!loaded.has(entry.job)) this.forget(entry);
+  /** Lets go of every job held (a start loads them again from storage). */
+  clear(): void {
+    this.entries.clear();
   }
 
   /**

@@ -16,10 +16,10 @@ describe('HandlerRegistry', () => {
 
   it('refuses a second handler under one name, naming both places', () => {
     const registry = new HandlerRegistry();
-    registry.register('report', { execute: () => 1 }, 'ReportHandler');
+    registry.register('report', { execute: () => 1 }, { source: 'ReportHandler' });
     let error: unknown;
     try {
-      registry.registerFunc('report', () => 2, 'BillingService#report');
+      registry.registerFunc('report', () => 2, { source: 'BillingService#report' });
     } catch (e) {
       error = e;
     }

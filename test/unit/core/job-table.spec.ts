@@ -28,44 +28,6 @@ describe('JobTable', () => {
     expect(table.clockDate(6).getTime()).toBe(6);
   });
 
-  it('loads a job read at start into the entry held for its id, as new', () => {
-    const table = new JobTable(() => 1_000);
-    const job = makeJob();
-    const entry = table.track(job, null);
-    Object.assign(entry, { busy: true, queued: {}, after: {}, handling: true, writing: 2 });
-    entry.catchUpRuns = 3;
-    const stored = makeJob({ id: job.id, name: 'as stored', payload: { a: 1 } });
-    expect(table.load(stored, null)).toBe(entry);
-    expect(entry).toMatchObject({
-      job: stored,
-      gen: 1,
-      busy: false,
-      queued: null,
-      after: null,
-      handling: false,
-      writing: 0,
-      catchUpRuns: 0,
-      removed: false,
-    });
-    expect(Object.isFrozen(stored.payload)).toBe(true);
-    const fresh = makeJob();
-    expect(table.load(fresh, null)).toBe(table.get(fresh.id));
-    expect(table.size).toBe(2);
-  });
-
-  it('keeps only the entries of the jobs loaded: the others are forgotten', () => {
-    const table = new JobTable(() => 1_000);
-    const [kept, gone, unschedulable] = [makeJob(), makeJob(), makeJob()];
-    const goneEntry = table.track(gone, null);
-    table.track(unschedulable, null);
-    table.load(kept, null);
-    // Read again but not loaded (its cron could not be parsed): its old job is still held.
-    table.keepOnly(new Set([kept, makeJob({ id: unschedulable.id })]));
-    expect(table.size).toBe(1);
-    expect(table.get(kept.id)?.job).toBe(kept);
-    expect(goneEntry.removed).toBe(true);
-  });
-
   it('forgets a job: it is marked removed, its queued fire dropped, and it is no longer held', () => {
     const table = new JobTable(() => 1_000);
     const job = makeJob();
