@@ -3,7 +3,20 @@ import { copyJob, copyRun } from '../core/record-copy.js';
 import { errorForLog } from '../core/run-output.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { StorageClosedError } from '../errors/storage-closed.error.js';
+import type {
+  JobQuery,
+  Page,
+  RunQuery,
+  RunStatsBucket,
+  RunStatsQuery,
+} from '../interfaces/history-query.interface.js';
 import type { Job, JobStatus } from '../interfaces/job.interface.js';
+import {
+  checkJobQuery,
+  checkRunId,
+  checkRunQuery,
+  checkRunStatsQuery,
+} from '../storage/history/history-arguments.js';
 import { JobStorage, isBatchStorage, type BatchStorage } from '../interfaces/job-storage.js';
 import type { BatchingStorageMetrics } from '../interfaces/metrics.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
@@ -235,6 +248,45 @@ export class BatchingStorage extends JobStorage implements BatchStorage {
     if (overlay === null || !(count > 0)) return this.inner.getRuns(jobId, limit);
     const stored = await this.inner.getRuns(jobId, count + overlay.size);
     return mergeRuns(stored, overlay, count);
+  }
+
+  /**
+   * The history queries see the buffered writes: what is buffered now is flushed first (after any
+   * flush under way), then the inner storage answers; they reject when that flush fails (its
+   * records stay buffered). The query is checked before anything is flushed.
+   */
+  override async findJobs(query?: JobQuery): Promise<Page<Job>> {
+    checkJobQuery(query);
+    await this.flushForQuery();
+    return this.inner.findJobs(query);
+  }
+
+  override async findRuns(query?: RunQuery): Promise<Page<Run>> {
+    checkRunQuery(query);
+    await this.flushForQuery();
+    return this.inner.findRuns(query);
+  }
+
+  override async runStats(query: RunStatsQuery): Promise<RunStatsBucket[]> {
+    checkRunStatsQuery(query);
+    await this.flushForQuery();
+    return this.inner.runStats(query);
+  }
+
+  /** The buffered run if any (a copy), else the inner storage's. */
+  override async getRun(runId: string): Promise<Run | null> {
+    const id = checkRunId(runId);
+    this.assertOpen();
+    const buffered = this.buffer.pendingRuns.get(id) ?? this.buffer.flushingRuns.get(id);
+    if (buffered !== undefined) return copyRun(buffered);
+    return this.inner.getRun(id);
+  }
+
+  private async flushForQuery(): Promise<void> {
+    this.assertOpen();
+    const { pendingJobs, pendingRuns, flushing } = this.buffer;
+    if (pendingJobs.size > 0 || pendingRuns.size > 0 || flushing !== null)
+      await this.buffer.flush();
   }
 
   /**

@@ -3,6 +3,13 @@ import { copyJob } from '../core/record-copy.js';
 import { errorForLog } from '../core/run-output.js';
 import { InvalidOptionsError } from '../errors/invalid-options.error.js';
 import { StorageClosedError } from '../errors/storage-closed.error.js';
+import type {
+  JobQuery,
+  Page,
+  RunQuery,
+  RunStatsBucket,
+  RunStatsQuery,
+} from '../interfaces/history-query.interface.js';
 import type { Job, JobStatus } from '../interfaces/job.interface.js';
 import type { JobLogger } from '../interfaces/logger.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
@@ -172,6 +179,24 @@ export class CachingStorage extends JobStorage {
 
   override getJobRunCount(jobId: string): Promise<number> {
     return this.closed ? rejectClosed() : this.inner.getJobRunCount(jobId);
+  }
+
+  // ---- history queries (passed through: the cache holds jobs by id only) ----------------------
+
+  override findJobs(query?: JobQuery): Promise<Page<Job>> {
+    return this.closed ? rejectClosed() : this.inner.findJobs(query);
+  }
+
+  override findRuns(query?: RunQuery): Promise<Page<Run>> {
+    return this.closed ? rejectClosed() : this.inner.findRuns(query);
+  }
+
+  override getRun(runId: string): Promise<Run | null> {
+    return this.closed ? rejectClosed() : this.inner.getRun(runId);
+  }
+
+  override runStats(query: RunStatsQuery): Promise<RunStatsBucket[]> {
+    return this.closed ? rejectClosed() : this.inner.runStats(query);
   }
 
   // ---- cache control --------------------------------------------------------------------------

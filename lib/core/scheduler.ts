@@ -7,6 +7,13 @@ import type {
   HandlerFunc,
   HandlerRegistrationOptions,
 } from '../interfaces/handler.interface.js';
+import type {
+  JobQuery,
+  Page,
+  RunQuery,
+  RunStatsBucket,
+  RunStatsQuery,
+} from '../interfaces/history-query.interface.js';
 import type { Job, JobDefinition } from '../interfaces/job.interface.js';
 import type { JobEvent } from '../interfaces/job-event.interface.js';
 import type { SchedulerMetrics } from '../interfaces/metrics.interface.js';
@@ -209,6 +216,38 @@ export class SchedulerCore {
   /** Up to `limit` runs of a job, newest first. */
   getRuns(jobId: string, limit = 20): Promise<Run[]> {
     return this.jobs.getRuns(jobId, limit);
+  }
+
+  // ---- history queries (answered by the storage, seeing writes still buffered) ----------------
+
+  /**
+   * A page of jobs, oldest first by `(createdAt, id)`: filtered by `status`, `handlerName` and a
+   * case-insensitive `search` in id or name; `limit` 1 to 500 (default 50); pass `nextCursor` back
+   * as `cursor` for the next page.
+   */
+  findJobs(query?: JobQuery): Promise<Page<Job>> {
+    return this.ctx.store.findJobs(query);
+  }
+
+  /**
+   * A page of runs of all jobs or one (`jobId`), newest first by `(startAt, id)`: filtered by
+   * `status`, start time `[from, to)` and a case-insensitive `search` in error or output text.
+   */
+  findRuns(query?: RunQuery): Promise<Page<Run>> {
+    return this.ctx.store.findRuns(query);
+  }
+
+  /** The run with this id, or `null`. */
+  getRun(runId: string): Promise<Run | null> {
+    return this.ctx.store.getRun(runId);
+  }
+
+  /**
+   * Finished runs that started in `[from, to)` (`to`: now), of all jobs or one, counted per
+   * `bucket` from `from`: `{ start, succeeded, failed, avgDurationMs, maxDurationMs }`, every bucket.
+   */
+  runStats(query: RunStatsQuery): Promise<RunStatsBucket[]> {
+    return this.ctx.store.runStats(query);
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 export * from './job.interface.js';
 export * from './run.interface.js';
+export * from './history-query.interface.js';
 export * from './handler.interface.js';
 export * from './logger.interface.js';
 // The options as given; their normalized forms (`Normalized*`) are the scheduler's own.

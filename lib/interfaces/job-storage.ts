@@ -1,3 +1,10 @@
+import type {
+  JobQuery,
+  Page,
+  RunQuery,
+  RunStatsBucket,
+  RunStatsQuery,
+} from './history-query.interface.js';
 import type { Job, JobStatus } from './job.interface.js';
 import type { Run } from './run.interface.js';
 
@@ -34,6 +41,26 @@ export abstract class JobStorage {
   abstract getRuns(jobId: string, limit: number): Promise<Run[]>;
   /** How many runs of the job are stored. */
   abstract getJobRunCount(jobId: string): Promise<number>;
+  /**
+   * A page of jobs, oldest first by `(createdAt, id)`, filtered by status, handler and a
+   * case-insensitive `search` in id or name. Paged by key (`cursor`), never by offset.
+   * `InvalidArgumentError` for a bad filter, a `limit` outside 1..500 or a cursor not made by the
+   * same query.
+   */
+  abstract findJobs(query?: JobQuery): Promise<Page<Job>>;
+  /**
+   * A page of runs, newest first by `(startAt, id)`, filtered by job, status, start time
+   * (`[from, to)`) and a case-insensitive `search` in error or output text. Paged by key: a walk
+   * while runs are added returns each older run exactly once.
+   */
+  abstract findRuns(query?: RunQuery): Promise<Page<Run>>;
+  /** The run with this id, or `null`. */
+  abstract getRun(runId: string): Promise<Run | null>;
+  /**
+   * The finished runs that started in `[from, to)`, counted per `bucket` (from `from`), computed
+   * where the runs are (GROUP BY in SQL), never by loading them: one row per bucket, empty ones too.
+   */
+  abstract runStats(query: RunStatsQuery): Promise<RunStatsBucket[]>;
   /** Releases resources; later calls fail with `StorageClosedError`. Idempotent. */
   abstract close(): Promise<void>;
   /** Resolves when the storage is reachable, rejects otherwise. */

@@ -10,7 +10,28 @@ import {
   type PrunableStorage,
   type RunPruneCriteria,
 } from '../../interfaces/job-storage.js';
-import { assignJob, toJob, toJobRecord, toRun, type JobRecord } from './memory-records.js';
+import type {
+  JobQuery,
+  Page,
+  RunQuery,
+  RunStatsBucket,
+  RunStatsQuery,
+} from '../../interfaces/history-query.interface.js';
+import {
+  checkJobQuery,
+  checkRunId,
+  checkRunQuery,
+  checkRunStatsQuery,
+} from '../history/history-arguments.js';
+import { findJobRecords, findRunRecords, runRecordStats } from './memory-history.js';
+import {
+  assignJob,
+  toJob,
+  toJobRecord,
+  toRun,
+  type JobRecord,
+  type RunRecord,
+} from './memory-records.js';
 import { RunHistory, type JobRuns } from './run-history.js';
 
 /** Options of `MemoryStorage`. */
@@ -149,6 +170,34 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
     return this.jobs.get(jobId)?.runs?.length ?? 0;
   }
 
+  override async findJobs(query?: JobQuery): Promise<Page<Job>> {
+    const q = checkJobQuery(query);
+    this.assertOpen();
+    return findJobRecords(this.jobs.values(), q);
+  }
+
+  override async findRuns(query?: RunQuery): Promise<Page<Run>> {
+    const q = checkRunQuery(query);
+    this.assertOpen();
+    return findRunRecords(this.runsOf(q.jobId), q);
+  }
+
+  override async getRun(runId: string): Promise<Run | null> {
+    const id = checkRunId(runId);
+    this.assertOpen();
+    for (const entry of this.jobs.values()) {
+      const run = this.history.find(entry, id);
+      if (run !== undefined) return toRun(run);
+    }
+    return null;
+  }
+
+  override async runStats(query: RunStatsQuery): Promise<RunStatsBucket[]> {
+    const q = checkRunStatsQuery(query);
+    this.assertOpen();
+    return runRecordStats(this.runsOf(q.jobId), q);
+  }
+
   /** Replaces each job that still exists; jobs removed meanwhile are skipped. */
   async batchUpdateJobs(jobs: Job[]): Promise<void> {
     this.assertOpen();
@@ -201,6 +250,15 @@ export class MemoryStorage extends JobStorage implements BatchStorage, PrunableS
 
   override async ping(): Promise<void> {
     this.assertOpen();
+  }
+
+  /** The run lists of one job (`jobId`) or of all. */
+  private *runsOf(jobId: string | null): Iterable<RunRecord[] | null> {
+    if (jobId === null) {
+      for (const entry of this.jobs.values()) yield entry.runs;
+    } else {
+      yield this.jobs.get(jobId)?.runs ?? null;
+    }
   }
 
   private assertOpen(): void {

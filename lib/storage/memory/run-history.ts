@@ -70,6 +70,11 @@ export class RunHistory {
     this.compact();
   }
 
+  /** The job's run with this id, if stored. */
+  find(entry: JobRuns, id: string): RunRecord | undefined {
+    return findRun(entry, id);
+  }
+
   /** The job's runs, oldest first by `(startAt, seq)`. */
   sorted(entry: JobRuns): RunRecord[] {
     const runs = entry.runs ?? [];

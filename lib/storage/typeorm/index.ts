@@ -29,8 +29,10 @@ export {
   type JobSchedulerEntitySchemasOptions,
 } from './job-scheduler.entity-schemas.js';
 export {
+  addJobHistoryIndexesMigration,
   addJobRunPolicyColumnsMigration,
   createJobTablesMigration,
+  JOB_HISTORY_INDEXES_MIGRATION_TIMESTAMP,
   JOB_RUN_POLICY_MIGRATION_TIMESTAMP,
   JOB_TABLES_MIGRATION_TIMESTAMP,
   type JobTablesMigrationOptions,

@@ -78,11 +78,16 @@ function unnest(p: Params, columns: readonly ColumnSpec[], rows: readonly unknow
  * bound parameters; only identifiers (validated table names, fixed column names) are written in.
  */
 export class JobSql {
-  private readonly q: (name: string) => string;
-  private readonly jobs: string;
-  private readonly runs: string;
-  private readonly jobSelect: string;
-  private readonly runSelect: string;
+  /** Escapes an identifier. */
+  readonly q: (name: string) => string;
+  /** The jobs table, qualified and escaped. */
+  readonly jobs: string;
+  /** The run history table, qualified and escaped. */
+  readonly runs: string;
+  /** The select list of a job record. */
+  readonly jobSelect: string;
+  /** The select list of a run record. */
+  readonly runSelect: string;
 
   constructor(
     readonly dialect: SqlDialect,

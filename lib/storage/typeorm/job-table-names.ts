@@ -33,9 +33,16 @@ export const KEY_SUFFIXES = Object.freeze({
   dueIndex: '_due_idx',
   fireKey: '_fire_key',
   jobStartIndex: '_job_start_idx',
-  startIndex: '_start_idx',
+  recentIndex: '_recent_idx',
+  createdIndex: '_created_idx',
   claimIndex: '_claim_idx',
 });
+
+/**
+ * Index suffixes of earlier versions, dropped where found: the runs' `(start_at)` index, which
+ * `(start_at, id)` (`recentIndex`) replaced.
+ */
+export const OBSOLETE_INDEX_SUFFIXES = Object.freeze({ runs: ['_start_idx'] as const });
 
 const LONGEST_SUFFIX = Math.max(...Object.values(KEY_SUFFIXES).map((suffix) => suffix.length));
 
@@ -146,6 +153,7 @@ export function jobKeyNames(jobTable: string) {
     primaryKey: `${jobTable}${KEY_SUFFIXES.primaryKey}`,
     idKey: `${jobTable}${KEY_SUFFIXES.idKey}`,
     dueIndex: `${jobTable}${KEY_SUFFIXES.dueIndex}`,
+    createdIndex: `${jobTable}${KEY_SUFFIXES.createdIndex}`,
     claimIndex: `${jobTable}${KEY_SUFFIXES.claimIndex}`,
   };
 }
@@ -157,7 +165,7 @@ export function runKeyNames(runTable: string) {
     idKey: `${runTable}${KEY_SUFFIXES.idKey}`,
     fireKey: `${runTable}${KEY_SUFFIXES.fireKey}`,
     jobStartIndex: `${runTable}${KEY_SUFFIXES.jobStartIndex}`,
-    startIndex: `${runTable}${KEY_SUFFIXES.startIndex}`,
+    recentIndex: `${runTable}${KEY_SUFFIXES.recentIndex}`,
   };
 }
 

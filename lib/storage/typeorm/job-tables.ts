@@ -6,7 +6,13 @@ import {
   columnType,
   type ColumnSpec,
 } from './job-table-columns.js';
-import { jobKeyNames, leaseKeyNames, runKeyNames, type JobTableNames } from './job-table-names.js';
+import {
+  jobKeyNames,
+  leaseKeyNames,
+  OBSOLETE_INDEX_SUFFIXES,
+  runKeyNames,
+  type JobTableNames,
+} from './job-table-names.js';
 import type { SqlDialect } from './typeorm-dialect.js';
 
 /** An index of one of the tables, by database column names. */
@@ -18,22 +24,25 @@ export interface IndexSpec {
 
 /**
  * The indexes of the jobs table: the unique job id (the primary key is the insertion sequence), the
- * due-jobs query `WHERE status = ? ORDER BY next_run_at`, and the claimed jobs (cluster mode's
- * search for jobs claimed by dead instances, `WHERE claimed_by IS NOT NULL`).
+ * due-jobs query `WHERE status = ? ORDER BY next_run_at`, the pages of `findJobs` (`(created_at,
+ * id)`), and the claimed jobs (cluster mode's search for jobs claimed by dead instances, `WHERE
+ * claimed_by IS NOT NULL`).
  */
 export function jobIndexes(jobTable: string): IndexSpec[] {
   const keys = jobKeyNames(jobTable);
   return [
     { name: keys.idKey, columns: ['id'], unique: true },
     { name: keys.dueIndex, columns: ['status', 'next_run_at'], unique: false },
+    { name: keys.createdIndex, columns: ['created_at', 'id'], unique: false },
     { name: keys.claimIndex, columns: ['claimed_by'], unique: false },
   ];
 }
 
 /**
  * The indexes of the run history table: the unique run id; the unique fire `(job_id, scheduled_at,
- * attempt)`, so one fire is recorded once only; `getRuns(jobId, limit)` newest first; and retention by
- * age (`start_at`).
+ * attempt)`, so one fire is recorded once only; a job's runs newest first (`getRuns`, `findRuns` by
+ * job, `runStats` of a job); and `(start_at, id)`: the pages of `findRuns` across jobs, a time range,
+ * `runStats`, and retention by age.
  */
 export function runIndexes(runTable: string): IndexSpec[] {
   const keys = runKeyNames(runTable);
@@ -41,7 +50,7 @@ export function runIndexes(runTable: string): IndexSpec[] {
     { name: keys.idKey, columns: ['id'], unique: true },
     { name: keys.fireKey, columns: ['job_id', 'scheduled_at', 'attempt'], unique: true },
     { name: keys.jobStartIndex, columns: ['job_id', 'start_at', 'seq'], unique: false },
-    { name: keys.startIndex, columns: ['start_at'], unique: false },
+    { name: keys.recentIndex, columns: ['start_at', 'id'], unique: false },
   ];
 }
 
@@ -141,8 +150,36 @@ export async function ensureJobTables(
   schema?: string,
 ): Promise<void> {
   await ensureTable(queryRunner, buildJobTable(names, dialect, schema));
-  await ensureTable(queryRunner, buildRunTable(names, dialect, schema));
+  await ensureTable(
+    queryRunner,
+    buildRunTable(names, dialect, schema),
+    obsoleteRunIndexes(names.runTable),
+  );
   await ensureTable(queryRunner, buildLeaseTable(names, dialect, schema));
+}
+
+/** The names of the run table's indexes that earlier versions made and this one replaced. */
+export function obsoleteRunIndexes(runTable: string): string[] {
+  return OBSOLETE_INDEX_SUFFIXES.runs.map((suffix) => `${runTable}${suffix}`);
+}
+
+/** Drops those of the named indexes the table has (one dropped by another process meanwhile is fine). */
+export async function dropIndexes(
+  queryRunner: QueryRunner,
+  tableName: string,
+  indexNames: readonly string[],
+  loaded?: Table,
+): Promise<void> {
+  const table = loaded ?? (await loadTable(queryRunner, tableName));
+  for (const name of indexNames) {
+    if (!table?.indices.some((index) => index.name === name)) continue;
+    try {
+      await queryRunner.dropIndex(table, name);
+    } catch (error) {
+      const again = await loadTable(queryRunner, tableName);
+      if (again?.indices.some((index) => index.name === name)) throw error;
+    }
+  }
 }
 
 /** Drops the three tables (and so their indexes) when they exist. */
@@ -157,7 +194,11 @@ export async function dropJobTables(
   await queryRunner.dropTable(qualify(names.leaseTable), true);
 }
 
-async function ensureTable(queryRunner: QueryRunner, table: Table): Promise<void> {
+async function ensureTable(
+  queryRunner: QueryRunner,
+  table: Table,
+  obsoleteIndexes: readonly string[] = [],
+): Promise<void> {
   if (!(await queryRunner.hasTable(table))) {
     try {
       await queryRunner.createTable(table, false, false, true);
@@ -169,24 +210,44 @@ async function ensureTable(queryRunner: QueryRunner, table: Table): Promise<void
   }
   // The table exists: add any column it lacks (a table made by an earlier version), then any index
   // it lacks (one left out by a crash, or still being created by another process).
-  let existing = await queryRunner.getTable(table.name);
+  let existing = await loadTable(queryRunner, table.name);
   for (const column of table.columns) {
     if (!existing || existing.findColumnByName(column.name)) continue;
     try {
       await queryRunner.addColumn(existing, column.clone());
     } catch (error) {
-      const again = await queryRunner.getTable(table.name);
+      const again = await loadTable(queryRunner, table.name);
       if (!again?.findColumnByName(column.name)) throw error;
     }
-    existing = await queryRunner.getTable(table.name);
+    existing = await loadTable(queryRunner, table.name);
   }
-  for (const index of table.indices) {
+  // A copy: `createIndex` appends the index it made to `table.indices`.
+  for (const index of table.indices.slice()) {
     if (existing?.indices.some((found) => found.name === index.name)) continue;
     try {
       await queryRunner.createIndex(table, index);
     } catch (error) {
-      const again = await queryRunner.getTable(table.name);
+      const again = await loadTable(queryRunner, table.name);
       if (!again?.indices.some((found) => found.name === index.name)) throw error;
+    }
+  }
+  // Then the indexes an earlier version made that a new one replaced.
+  if (existing && obsoleteIndexes.length > 0) {
+    await dropIndexes(queryRunner, table.name, obsoleteIndexes, existing);
+  }
+}
+
+/**
+ * `queryRunner.getTable`, read again when it fails: TypeORM's SQLite reader lists a table's indexes
+ * in two queries, and throws (reading an index's SQL) when another storage on the connection created
+ * an index between them.
+ */
+async function loadTable(queryRunner: QueryRunner, name: string): Promise<Table | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await queryRunner.getTable(name);
+    } catch (error) {
+      if (attempt >= 5) throw error;
     }
   }
 }

@@ -4,6 +4,13 @@ import { RunAlreadyRecordedError } from '../../errors/run-already-recorded.error
 import { InvalidOptionsError } from '../../errors/invalid-options.error.js';
 import { JobAlreadyExistsError } from '../../errors/job-already-exists.error.js';
 import { JobNotFoundError } from '../../errors/job-not-found.error.js';
+import type {
+  JobQuery,
+  Page,
+  RunQuery,
+  RunStatsBucket,
+  RunStatsQuery,
+} from '../../interfaces/history-query.interface.js';
 import type { Job, JobStatus } from '../../interfaces/job.interface.js';
 import type { Run } from '../../interfaces/run.interface.js';
 import { checkJobWriteCondition, checkLeaseId, checkTtl } from '../cluster-arguments.js';
@@ -22,8 +29,21 @@ import {
   type RunPruneCriteria,
 } from '../../interfaces/job-storage.js';
 import { SQLITE_CLUSTER_REASON, toLeaseRecord, toOrphanedJob } from './cluster-sql.js';
+import {
+  checkJobQuery,
+  checkRunId,
+  checkRunQuery,
+  checkRunStatsQuery,
+} from '../history/history-arguments.js';
+import { jobPage, runPage, statsBuckets } from '../history/history-pages.js';
+import { HistorySql } from './history-sql.js';
 import { JobRowCodec } from './job-row-codec.js';
-import { JOB_WRITE_COLUMNS, MAX_IDS_PER_STATEMENT, RUN_WRITE_COLUMNS } from './job-sql.js';
+import {
+  JOB_WRITE_COLUMNS,
+  MAX_IDS_PER_STATEMENT,
+  RUN_WRITE_COLUMNS,
+  type JobSql,
+} from './job-sql.js';
 import { resolveJobTableNames } from './job-table-names.js';
 import { SqlSession } from './sql-session.js';
 import { checkStorageOptions } from './typeorm-storage-options.js';
@@ -70,6 +90,7 @@ export class TypeOrmStorage
 
   private readonly codec: JobRowCodec;
   private readonly session: SqlSession;
+  private historySql?: HistorySql;
 
   constructor(dataSource: DataSource, options: TypeOrmStorageOptions = {}) {
     super();
@@ -209,6 +230,61 @@ export class TypeOrmStorage
       const [row] = await this.session.rows(sql.countRuns(jobId));
       return Number(row?.count ?? 0);
     });
+  }
+
+  /** One keyset `SELECT` (`limit + 1` rows, in `(created_at, id)` order); no OFFSET, no COUNT. */
+  override async findJobs(query?: JobQuery): Promise<Page<Job>> {
+    const q = checkJobQuery(query);
+    return this.session.use(async (sql) => {
+      const rows = await this.session.rows(this.history(sql).findJobs(q));
+      return jobPage(
+        rows.map((row) => this.codec.toJob(row)),
+        q,
+      );
+    });
+  }
+
+  /** One keyset `SELECT` (`limit + 1` rows, newest first by `(start_at, id)`). */
+  override async findRuns(query?: RunQuery): Promise<Page<Run>> {
+    const q = checkRunQuery(query);
+    return this.session.use(async (sql) => {
+      const rows = await this.session.rows(this.history(sql).findRuns(q));
+      return runPage(
+        rows.map((row) => this.codec.toRun(row)),
+        q,
+      );
+    });
+  }
+
+  override async getRun(runId: string): Promise<Run | null> {
+    const id = checkRunId(runId);
+    return this.session.use(async (sql) => {
+      const [row] = await this.session.rows(this.history(sql).getRun(id));
+      return row ? this.codec.toRun(row) : null;
+    });
+  }
+
+  /** One `SELECT ... GROUP BY` over the runs' `(start_at, id)` index range. */
+  override async runStats(query: RunStatsQuery): Promise<RunStatsBucket[]> {
+    const q = checkRunStatsQuery(query);
+    return this.session.use(async (sql) => {
+      const rows = await this.session.rows(this.history(sql).runStats(q));
+      return statsBuckets(
+        q,
+        rows.map((row) => ({
+          bucket: Number(row.bucket),
+          succeeded: Number(row.succeeded),
+          failed: Number(row.failed),
+          avgDurationMs: row.avg_ms === null ? null : Number(row.avg_ms),
+          maxDurationMs: row.max_ms === null ? null : Number(row.max_ms),
+        })),
+      );
+    });
+  }
+
+  private history(sql: JobSql): HistorySql {
+    this.historySql ??= new HistorySql(sql, (ms) => this.codec.encodeInstant(new Date(ms)));
+    return this.historySql;
   }
 
   /**

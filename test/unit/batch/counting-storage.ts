@@ -1,3 +1,10 @@
+import type {
+  JobQuery,
+  Page,
+  RunQuery,
+  RunStatsBucket,
+  RunStatsQuery,
+} from '../../../lib/interfaces/history-query.interface.js';
 import type { Job, JobStatus } from '../../../lib/interfaces/job.interface.js';
 import type { Run } from '../../../lib/interfaces/run.interface.js';
 import { JobStorage, type BatchStorage } from '../../../lib/interfaces/job-storage.js';
@@ -13,6 +20,10 @@ type Method =
   | 'updateRun'
   | 'getRuns'
   | 'getJobRunCount'
+  | 'findJobs'
+  | 'findRuns'
+  | 'getRun'
+  | 'runStats'
   | 'close'
   | 'ping'
   | 'batchUpdateJobs'
@@ -35,6 +46,10 @@ export class PerRecordStorage extends JobStorage {
     updateRun: 0,
     getRuns: 0,
     getJobRunCount: 0,
+    findJobs: 0,
+    findRuns: 0,
+    getRun: 0,
+    runStats: 0,
     close: 0,
     ping: 0,
     batchUpdateJobs: 0,
@@ -115,6 +130,22 @@ export class PerRecordStorage extends JobStorage {
   override getJobRunCount(jobId: string): Promise<number> {
     this.count('getJobRunCount');
     return this.memory.getJobRunCount(jobId);
+  }
+  override findJobs(query?: JobQuery): Promise<Page<Job>> {
+    this.count('findJobs');
+    return this.memory.findJobs(query);
+  }
+  override findRuns(query?: RunQuery): Promise<Page<Run>> {
+    this.count('findRuns');
+    return this.memory.findRuns(query);
+  }
+  override getRun(runId: string): Promise<Run | null> {
+    this.count('getRun');
+    return this.memory.getRun(runId);
+  }
+  override runStats(query: RunStatsQuery): Promise<RunStatsBucket[]> {
+    this.count('runStats');
+    return this.memory.runStats(query);
   }
   override close(): Promise<void> {
     this.count('close');

@@ -1,12 +1,14 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { InvalidOptionsError } from '../../../errors/invalid-options.error.js';
 import {
   DEFAULT_JOB_TABLE_NAME,
   DEFAULT_RUN_TABLE_NAME,
+  jobKeyNames,
   resolveJobTableNames,
+  runKeyNames,
   type JobTableNameOptions,
 } from '../job-table-names.js';
-import { dropJobTables, ensureJobTables } from '../job-tables.js';
+import { dropIndexes, dropJobTables, ensureJobTables, obsoleteRunIndexes } from '../job-tables.js';
 import { dialectOf, SUPPORTED_DATA_SOURCE_TYPES_TEXT } from '../typeorm-dialect.js';
 
 /**
@@ -75,6 +77,44 @@ export function addJobRunPolicyColumnsMigration(
       for (const column of RUN_POLICY_COLUMNS) {
         if (await queryRunner.hasColumn(table, column)) await queryRunner.dropColumn(table, column);
       }
+    },
+  });
+}
+
+/** The timestamp of `addJobHistoryIndexesMigration`: 2026-12-07T00:00:00.000Z. Fixed forever. */
+export const JOB_HISTORY_INDEXES_MIGRATION_TIMESTAMP = 1796601600000;
+
+/**
+ * The indexes of the history queries (`findJobs`, `findRuns`, `runStats`) on tables made by an
+ * earlier version: the jobs' `(created_at, id)` and the runs' `(start_at, id)`, which replaces the
+ * runs' `(start_at)` index (dropped). List it after the others; on tables that have them it does
+ * nothing. `down` puts the `(start_at)` index back and drops the two. Its name is
+ * `AddJobSchedulerHistoryIndexes1796601600000` (with the table names, as above).
+ */
+export function addJobHistoryIndexesMigration(
+  options: JobTablesMigrationOptions = {},
+): new () => MigrationInterface {
+  const { names, schema, nameFor, dialectFor } = prepare(options);
+  const name = nameFor('AddJobSchedulerHistoryIndexes', JOB_HISTORY_INDEXES_MIGRATION_TIMESTAMP);
+  const qualify = (table: string): string => (schema ? `${schema}.${table}` : table);
+  return migrationClass(name, {
+    up: async (queryRunner) =>
+      ensureJobTables(queryRunner, names, dialectFor(queryRunner, name), schema),
+    down: async (queryRunner) => {
+      dialectFor(queryRunner, name);
+      const runTable = qualify(names.runTable);
+      const [startIndex] = obsoleteRunIndexes(names.runTable);
+      const runs = await queryRunner.getTable(runTable);
+      if (runs && startIndex && !runs.indices.some((index) => index.name === startIndex)) {
+        await queryRunner.createIndex(
+          runTable,
+          new TableIndex({ name: startIndex, columnNames: ['start_at'] }),
+        );
+      }
+      await dropIndexes(queryRunner, runTable, [runKeyNames(names.runTable).recentIndex]);
+      await dropIndexes(queryRunner, qualify(names.jobTable), [
+        jobKeyNames(names.jobTable).createdIndex,
+      ]);
     },
   });
 }

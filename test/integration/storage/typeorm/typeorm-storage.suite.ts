@@ -1,6 +1,12 @@
 import { vitestApi } from '../../../utils/vitest-api.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { DataSource, DataSourceOptions, MigrationInterface } from 'typeorm';
+import {
+  TableIndex,
+  type DataSource,
+  type DataSourceOptions,
+  type MigrationInterface,
+  type QueryRunner,
+} from 'typeorm';
 import { InvalidArgumentError } from '../../../../lib/errors/invalid-argument.error.js';
 import { RunAlreadyRecordedError } from '../../../../lib/errors/run-already-recorded.error.js';
 import { InvalidJobError } from '../../../../lib/errors/invalid-job.error.js';
@@ -8,6 +14,7 @@ import type { Run } from '../../../../lib/interfaces/run.interface.js';
 import { isPrunableStorage, type JobStorage } from '../../../../lib/interfaces/job-storage.js';
 import {
   createJobSchedulerEntitySchemas,
+  addJobHistoryIndexesMigration,
   addJobRunPolicyColumnsMigration,
   createJobTablesMigration,
   TYPEORM_MAX_PAYLOAD_BYTES,
@@ -115,7 +122,16 @@ export async function describeTypeOrmStorage(
               `${prefix}job_runs_fire_key`,
               `${prefix}job_runs_id_key`,
               `${prefix}job_runs_job_start_idx`,
-              `${prefix}job_runs_start_idx`,
+              `${prefix}job_runs_recent_idx`,
+            ].sort(),
+          );
+          const jobTable = await runner.getTable(`${prefix}jobs`);
+          expect(jobTable?.indices.map((index) => index.name).sort()).toStrictEqual(
+            [
+              `${prefix}jobs_claim_idx`,
+              `${prefix}jobs_created_idx`,
+              `${prefix}jobs_due_idx`,
+              `${prefix}jobs_id_key`,
             ].sort(),
           );
         } finally {
@@ -398,6 +414,75 @@ export async function describeTypeOrmStorage(
                 false,
               ]);
             }
+          } finally {
+            await runner.release();
+          }
+        } finally {
+          await migrator.destroy();
+        }
+      });
+      it('moves tables migrated by an earlier version to the history indexes, and back on down', async () => {
+        const prefix = uniqueTablePrefix();
+        const migrationsTableName = `${prefix}migrations`;
+        tables.push(
+          `${prefix}job_runs`,
+          `${prefix}jobs`,
+          `${prefix}job_leases`,
+          migrationsTableName,
+        );
+        const indexNames = async (runner: QueryRunner, table: string): Promise<string[]> =>
+          ((await runner.getTable(table))?.indices.map((index) => index.name ?? '') ?? []).sort();
+        const earlier = await createTestDataSource(database, {
+          ...sameDatabase(dataSource),
+          migrations: [createJobTablesMigration({ tablePrefix: prefix })],
+          migrationsTableName,
+        });
+        try {
+          await earlier.runMigrations();
+          // The indexes as the earlier version made them.
+          const runner = earlier.createQueryRunner();
+          try {
+            await runner.dropIndex(`${prefix}job_runs`, `${prefix}job_runs_recent_idx`);
+            await runner.dropIndex(`${prefix}jobs`, `${prefix}jobs_created_idx`);
+            await runner.createIndex(
+              `${prefix}job_runs`,
+              new TableIndex({ name: `${prefix}job_runs_start_idx`, columnNames: ['start_at'] }),
+            );
+          } finally {
+            await runner.release();
+          }
+        } finally {
+          await earlier.destroy();
+        }
+        const migrator = await createTestDataSource(database, {
+          ...sameDatabase(dataSource),
+          migrations: [
+            createJobTablesMigration({ tablePrefix: prefix }),
+            addJobHistoryIndexesMigration({ tablePrefix: prefix }),
+          ],
+          migrationsTableName,
+        });
+        try {
+          const ran = await migrator.runMigrations();
+          expect(ran.map((migration) => migration.name)).toStrictEqual([
+            `AddJobSchedulerHistoryIndexes_${prefix}jobs_${prefix}job_runs_1796601600000`,
+          ]);
+          expect(await pendingSchemaChanges(prefix)).toStrictEqual([]);
+          const runner = migrator.createQueryRunner();
+          try {
+            const runIndexes = await indexNames(runner, `${prefix}job_runs`);
+            expect(runIndexes).toContain(`${prefix}job_runs_recent_idx`);
+            expect(runIndexes).not.toContain(`${prefix}job_runs_start_idx`);
+            expect(await indexNames(runner, `${prefix}jobs`)).toContain(
+              `${prefix}jobs_created_idx`,
+            );
+            await migrator.undoLastMigration();
+            const restored = await indexNames(runner, `${prefix}job_runs`);
+            expect(restored).toContain(`${prefix}job_runs_start_idx`);
+            expect(restored).not.toContain(`${prefix}job_runs_recent_idx`);
+            expect(await indexNames(runner, `${prefix}jobs`)).not.toContain(
+              `${prefix}jobs_created_idx`,
+            );
           } finally {
             await runner.release();
           }

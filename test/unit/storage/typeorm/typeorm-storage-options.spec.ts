@@ -405,6 +405,7 @@ describe('TypeORM entity schemas', () => {
     expect(sqliteJobs.options.indices?.map((index) => index.name)).toStrictEqual([
       'jobs_id_key',
       'jobs_due_idx',
+      'jobs_created_idx',
       'jobs_claim_idx',
     ]);
   });
