@@ -6,7 +6,10 @@ import { JobNotFoundError } from '../errors/job-not-found.error.js';
 import { JobPausedError } from '../errors/job-paused.error.js';
 import { JobRunningError } from '../errors/job-running.error.js';
 import { SchedulerNotStartedError } from '../errors/scheduler-not-started.error.js';
-import type { Job, JobDefinition } from '../interfaces/job.interface.js';
+import { InvalidOptionsError } from '../errors/invalid-options.error.js';
+import type { AddJobOptions, Job, JobDefinition } from '../interfaces/job.interface.js';
+import { isTransactionalJobStorage } from '../interfaces/job-storage.js';
+import { errorForLog } from './run-output.js';
 import type { JobEventType } from '../interfaces/job-event.interface.js';
 import type { Run } from '../interfaces/run.interface.js';
 import { copyJob } from './record-copy.js';
@@ -15,6 +18,7 @@ import { firstFire, newJob, validateJobDefinition } from './job-definition.js';
 import { dropQueued, type Fire, type JobEntry } from './job-entry.js';
 import { assignDefinition, sameDefinition } from './job-fields.js';
 import { CONFLICT_TRIES, type RunCoordinator } from './run-coordinator.js';
+import type { Schedule } from './schedule/schedule.js';
 import type { SchedulerContext } from './scheduler-context.js';
 
 /**
@@ -29,18 +33,61 @@ export class JobCommands {
     private readonly firing: Firing,
   ) {}
 
-  /** Validates and stores a new job (generating its id when empty) and schedules it. */
-  async addJob(definition: JobDefinition): Promise<Job> {
+  /**
+   * Validates and stores a new job (generating its id when empty) and schedules it. With a
+   * `manager`, the job is written in the app's transaction and scheduled once that commits.
+   */
+  async addJob(definition: JobDefinition, options?: AddJobOptions): Promise<Job> {
     const { ctx } = this;
+    const manager = managerOf(options);
+    const storage = ctx.storage;
+    if (manager !== undefined && !isTransactionalJobStorage(storage)) {
+      throw new InvalidOptionsError(
+        'manager',
+        manager,
+        `no manager: ${storage.constructor.name} cannot write a job in the app's transaction (TypeOrmStorage can)`,
+      );
+    }
     const def = validateJobDefinition(definition, ctx.table.crons);
     if (!ctx.handlers.has(def.handlerName)) throw new HandlerNotFoundError(def.handlerName);
     const job = newJob(def, def.id ?? ctx.ids.uuid(), ctx.now());
+    if (manager !== undefined && isTransactionalJobStorage(storage)) {
+      const { committed } = await storage.createJobInTransaction(job, manager);
+      committed.then(
+        (done) => (done ? this.adoptCommitted(job.id) : undefined),
+        (err: unknown) =>
+          ctx.options.logger.warn(
+            `Job "${job.id}" was added in a transaction whose outcome could not be read (${errorForLog(err)}); if it committed, the job is scheduled at the next start.`,
+          ),
+      );
+      return copyJob(job);
+    }
     await ctx.store.createJob(job);
-    const entry = ctx.table.track(job, def.schedule);
+    this.track(job, def.schedule);
+    return copyJob(job);
+  }
+
+  /** Schedules a job added in a transaction that has committed, unless held already or gone. */
+  private async adoptCommitted(id: string): Promise<void> {
+    const { ctx } = this;
+    try {
+      if (ctx.table.get(id) !== undefined) return;
+      const job = await ctx.store.getJob(id);
+      if (job === null || ctx.table.get(id) !== undefined) return;
+      this.track(job, ctx.table.scheduleOf(job));
+    } catch (err) {
+      ctx.options.logger.warn(
+        `Job "${id}" was added in a transaction that committed, but could not be read to schedule it (${errorForLog(err)}); it is scheduled at the next start.`,
+      );
+    }
+  }
+
+  /** Holds a new job, books its first fire and tells it. */
+  private track(job: Job, schedule: Schedule | null): void {
+    const entry = this.ctx.table.track(job, schedule);
     entry.syncedAt = this.coordinator.round;
     this.firing.scheduleAt(entry, job.nextRunAt?.getTime() ?? NaN);
-    ctx.signals.emit('job.added', entry.job);
-    return copyJob(job);
+    this.ctx.signals.emit('job.added', entry.job);
   }
 
   /**
@@ -225,4 +272,22 @@ export class JobCommands {
     if (job === null) throw new JobNotFoundError(id);
     return table.get(id) ?? table.track(job, table.scheduleOf(job));
   }
+}
+
+/** The `manager` of `addJob`'s options, checked to be an object when given. */
+function managerOf(options: AddJobOptions | undefined): object | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('options', options, 'an object such as { manager }');
+  }
+  const manager = options.manager;
+  if (manager === undefined) return undefined;
+  if (typeof manager !== 'object' || manager === null) {
+    throw new InvalidOptionsError(
+      'manager',
+      manager,
+      "a TypeORM EntityManager of the app's open transaction",
+    );
+  }
+  return manager;
 }

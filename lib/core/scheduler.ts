@@ -14,7 +14,7 @@ import type {
   RunStatsBucket,
   RunStatsQuery,
 } from '../interfaces/history-query.interface.js';
-import type { Job, JobDefinition } from '../interfaces/job.interface.js';
+import type { AddJobOptions, Job, JobDefinition } from '../interfaces/job.interface.js';
 import type { JobEvent } from '../interfaces/job-event.interface.js';
 import type { SchedulerMetrics } from '../interfaces/metrics.interface.js';
 import type { SchedulerHealth } from '../interfaces/scheduler-health.interface.js';
@@ -171,9 +171,13 @@ export class SchedulerCore {
 
   // ---- jobs -----------------------------------------------------------------------------------
 
-  /** Validates and stores a new job (generating its id when empty) and schedules it. */
-  addJob(definition: JobDefinition): Promise<Job> {
-    return this.jobs.addJob(definition);
+  /**
+   * Validates and stores a new job (generating its id when empty) and schedules it. With `{ manager
+   * }` (a TypeORM `EntityManager` of the app's open transaction; `TypeOrmStorage` only) the job is
+   * written in that transaction: it exists only if the transaction commits, and is scheduled then.
+   */
+  addJob(definition: JobDefinition, options?: AddJobOptions): Promise<Job> {
+    return this.jobs.addJob(definition, options);
   }
 
   /**

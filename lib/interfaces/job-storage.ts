@@ -110,3 +110,26 @@ export function isPrunableStorage(storage: unknown): storage is PrunableStorage 
     typeof (storage as Partial<PrunableStorage>).pruneRuns === 'function'
   );
 }
+
+/**
+ * Optional: storages that can write a new job through the app's own open transaction (`addJob(definition,
+ * { manager })`), so that the job exists if and only if that transaction commits.
+ */
+export interface TransactionalJobStorage {
+  /**
+   * Writes the job through `manager` (for `TypeOrmStorage`, a TypeORM `EntityManager`); resolves
+   * once written, `JobAlreadyExistsError` when its id is taken (the transaction stays usable). Then
+   * `committed` resolves `true` once the transaction committed with the job in it, `false` once it
+   * rolled back (or the storage closed first); it rejects when the outcome could not be read.
+   */
+  createJobInTransaction(job: Job, manager: object): Promise<{ committed: Promise<boolean> }>;
+}
+
+/** Detects `TransactionalJobStorage` at run time. */
+export function isTransactionalJobStorage(storage: unknown): storage is TransactionalJobStorage {
+  return (
+    typeof storage === 'object' &&
+    storage !== null &&
+    typeof (storage as Partial<TransactionalJobStorage>).createJobInTransaction === 'function'
+  );
+}

@@ -106,3 +106,14 @@ export interface JobDefinition<TPayload = unknown> {
   /** From 0 to 1 (default 0): how much of each retry's wait is random, to spread retries apart. */
   jitter?: number;
 }
+
+/** What `addJob` takes beside the definition. */
+export interface AddJobOptions {
+  /**
+   * A TypeORM `EntityManager` of the app's open transaction (`TypeOrmStorage` only; other storages
+   * refuse it with `InvalidOptionsError`): the job is written through it, so it exists only if that
+   * transaction commits, and is scheduled once it has (within about 100 ms); a job whose
+   * transaction rolls back never fires. `addJob` resolves once the job is written, before the commit.
+   */
+  manager?: object;
+}

@@ -88,6 +88,8 @@ describe('the public surface', () => {
         "isBatchStorage",
         "isClusterStorage",
         "isPrunableStorage",
+        "isTransactionalJobStorage",
+        "type AddJobOptions",
         "type BatchStorage",
         "type BatchingStorageMetrics",
         "type CachingStorageMetrics",
@@ -136,6 +138,7 @@ describe('the public surface', () => {
         "type SchedulerMetrics",
         "type SchedulerOptions",
         "type TraceHandle",
+        "type TransactionalJobStorage",
       ]
     `);
   });

@@ -149,6 +149,17 @@ export class JobSql {
     };
   }
 
+  /**
+   * `insertJob` for the app's transaction: on PostgreSQL a taken id inserts nothing (`ON CONFLICT DO
+   * NOTHING`, 0 rows) instead of failing, which would abort the app's transaction. MySQL and SQLite
+   * undo only the failed statement, so there a taken id fails as usual.
+   */
+  insertJobInTransaction(values: unknown[]): Statement {
+    const insert = this.insertJob(values);
+    if (this.dialect !== 'postgres') return insert;
+    return { sql: `${insert.sql} ON CONFLICT (${this.q('id')}) DO NOTHING`, params: insert.params };
+  }
+
   getJob(id: string): Statement {
     const p = new Params(this.dialect);
     return {

@@ -28,7 +28,8 @@ export class SqlSession {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly dataSource: DataSource,
+    /** The app's DataSource. */
+    readonly dataSource: DataSource,
     readonly dialect: SqlDialect,
     private readonly tables: { jobTable: string; runTable: string; leaseTable: string },
     private readonly schema: string | undefined,
@@ -63,6 +64,16 @@ export class SqlSession {
     const result = this.queue.then(() => work(sql));
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * The statements, once the storage is initialised, for work outside this session's connections
+   * (a write through the app's transaction), so outside the SQLite queue too.
+   */
+  async statements(): Promise<JobSql> {
+    this.assertOpen();
+    await this.initialize();
+    return this.sqlCache as JobSql;
   }
 
   /** `use()` for the `ClusterStorage` methods: refused on SQLite, whatever the storage's state. */

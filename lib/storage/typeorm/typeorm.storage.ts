@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { InvalidArgumentError } from '../../errors/invalid-argument.error.js';
 import { RunAlreadyRecordedError } from '../../errors/run-already-recorded.error.js';
 import { InvalidOptionsError } from '../../errors/invalid-options.error.js';
@@ -27,6 +27,7 @@ import {
   type BatchStorage,
   type PrunableStorage,
   type RunPruneCriteria,
+  type TransactionalJobStorage,
 } from '../../interfaces/job-storage.js';
 import { SQLITE_CLUSTER_REASON, toLeaseRecord, toOrphanedJob } from './cluster-sql.js';
 import {
@@ -45,7 +46,8 @@ import {
   type JobSql,
 } from './job-sql.js';
 import { resolveJobTableNames } from './job-table-names.js';
-import { SqlSession } from './sql-session.js';
+import { SqlSession, type QueryResultLike } from './sql-session.js';
+import { TransactionWatch } from './transaction-watch.js';
 import { checkStorageOptions } from './typeorm-storage-options.js';
 import { dialectOf, SUPPORTED_DATA_SOURCE_TYPES_TEXT, type SqlDialect } from './typeorm-dialect.js';
 import type { TypeOrmStorageOptions } from './typeorm-storage-options.interface.js';
@@ -77,7 +79,7 @@ import type { TypeOrmStorageOptions } from './typeorm-storage-options.interface.
  */
 export class TypeOrmStorage
   extends JobStorage
-  implements BatchStorage, PrunableStorage, ClusterStorage
+  implements BatchStorage, PrunableStorage, ClusterStorage, TransactionalJobStorage
 {
   /** The jobs table's name. */
   readonly jobTableName: string;
@@ -91,6 +93,7 @@ export class TypeOrmStorage
   private readonly codec: JobRowCodec;
   private readonly session: SqlSession;
   private historySql?: HistorySql;
+  private readonly transactions = new TransactionWatch();
 
   constructor(dataSource: DataSource, options: TypeOrmStorageOptions = {}) {
     super();
@@ -150,6 +153,59 @@ export class TypeOrmStorage
         throw error;
       }
     });
+  }
+
+  /**
+   * Writes the job through the app's `EntityManager` (`addJob(definition, { manager })`): inside its
+   * open transaction, so the job exists only if that transaction commits. `committed` then tells the
+   * outcome: the manager's query runner is looked at every 100 ms (no query while the transaction is
+   * open), and once it is out of the transaction the job is read back. A manager outside any
+   * transaction writes at once. `InvalidOptionsError` for a manager of another DataSource.
+   */
+  async createJobInTransaction(
+    job: Job,
+    manager: object,
+  ): Promise<{ committed: Promise<boolean> }> {
+    const runner = this.transactionRunner(manager);
+    if (runner === null) {
+      await this.createJob(job);
+      return { committed: Promise.resolve(true) };
+    }
+    const values = this.codec.jobValues(job, JOB_WRITE_COLUMNS);
+    // Not through the session's queue: the write belongs to the app's connection and transaction.
+    const sql = await this.session.statements();
+    let result: QueryResultLike;
+    try {
+      const statement = sql.insertJobInTransaction(values);
+      result = (await runner.query(statement.sql, statement.params, true)) as QueryResultLike;
+    } catch (error) {
+      if (this.session.isUniqueViolation(error)) throw new JobAlreadyExistsError(job.id);
+      throw error;
+    }
+    if (result.affected === 0) throw new JobAlreadyExistsError(job.id);
+    const committed = this.transactions.watch(
+      runner,
+      async () => (await this.getJob(job.id)) !== null,
+    );
+    return { committed };
+  }
+
+  /** The query runner of the manager's open transaction; `null` outside a transaction. */
+  private transactionRunner(manager: object): QueryRunner | null {
+    const given = manager as Partial<EntityManager> | null;
+    const expected =
+      'an EntityManager of the DataSource this TypeOrmStorage uses (e.g. the manager of dataSource.transaction(async (manager) => ...))';
+    if (typeof given !== 'object' || given === null || typeof given.query !== 'function') {
+      throw new InvalidOptionsError('manager', manager, expected);
+    }
+    if (
+      (given.connection ?? (given as { dataSource?: unknown }).dataSource) !==
+      this.session.dataSource
+    ) {
+      throw new InvalidOptionsError('manager', 'an EntityManager of another DataSource', expected);
+    }
+    const runner = given.queryRunner;
+    return runner !== undefined && runner.isTransactionActive && !runner.isReleased ? runner : null;
   }
 
   override async getJob(id: string): Promise<Job | null> {
@@ -461,6 +517,7 @@ export class TypeOrmStorage
   /** Marks the storage closed; the DataSource is the app's and stays open. Idempotent. */
   override async close(): Promise<void> {
     this.session.close();
+    this.transactions.close();
   }
 
   /** Runs `SELECT 1`. */
