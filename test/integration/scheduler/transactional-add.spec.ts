@@ -111,6 +111,7 @@ function describeTransactionalAdd(database: TestDatabase, reason: string | undef
             jobId = (
               await app.scheduler.addJob({ handlerName: 'welcome', runAt: Date.now() }, { manager })
             ).id;
+            await sleep(300); // the watch looks at the open transaction a few times first
             throw failure;
           }),
         ).rejects.toBe(failure);
