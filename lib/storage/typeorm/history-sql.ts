@@ -85,7 +85,10 @@ export class HistorySql {
     const startAt = q('start_at');
     let bucket: string;
     if (dialect === 'postgres') {
-      bucket = `FLOOR((EXTRACT(EPOCH FROM ${startAt}) * 1000 - ${p.add(query.from, BIGINT)}) / ${p.add(query.bucketMs, BIGINT)})`;
+      // date_part is double precision (EXTRACT is numeric since PostgreSQL 14: twice as slow per
+      // row); the offset is rounded to whole ms before the division, so a bucket's edge stays exact.
+      const from = p.add(this.instant(query.from), INSTANT);
+      bucket = `FLOOR(ROUND(date_part('epoch', ${startAt} - ${from}) * 1000) / ${p.add(query.bucketMs, BIGINT)})`;
     } else if (dialect === 'mysql') {
       const from = p.add(this.instant(query.from), INSTANT);
       bucket = `FLOOR(TIMESTAMPDIFF(MICROSECOND, ${from}, ${startAt}) / ${p.add(query.bucketMs * 1000)})`;

@@ -303,6 +303,27 @@ export function historySection(ctx: StorageSuite): void {
       expect(partial.map((row) => row.start)).toStrictEqual([t(0), t(60)]);
     });
 
+    it('puts a run that starts on a bucket’s edge in that bucket, whatever the width', async () => {
+      const job = await addJob();
+      const from = t(0).getTime();
+      for (const offset of [3003, 3002, 4004]) {
+        await addRun(job.id, {
+          startAt: new Date(from + offset),
+          status: 'success',
+          duration: offset,
+          endAt: new Date(from + offset),
+        });
+      }
+      const stats = await ctx.storage.runStats({
+        jobId: job.id,
+        from: t(0),
+        to: new Date(from + 5005),
+        bucket: 1001,
+      });
+      expect(stats.map((row) => row.succeeded)).toStrictEqual([0, 0, 1, 1, 1]);
+      expect(stats[3]?.maxDurationMs).toBe(3003);
+    });
+
     it('refuses a missing from, a to not after from, and a bad or too narrow bucket', async () => {
       await expectInvalid(ctx.storage.runStats({ bucket: '1h' } as never), 'from');
       await expectInvalid(ctx.storage.runStats({ from: t(1), to: t(1), bucket: '1h' }), 'to');
