@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { JobAdminModule } from '../lib/admin/index.js';
 import { JobModule } from '../lib/index.js';
 import { TypeOrmStorage } from '../lib/storage/typeorm/index.js';
 import { sampleDatabase } from './database.config.js';
 import { MaintenanceModule } from './maintenance/maintenance.module.js';
 import { RunReporter } from './monitoring/run-reporter.service.js';
 import { ReportsModule } from './reports/reports.module.js';
+import { UsersModule } from './users/users.module.js';
 
 @Module({
   imports: [
@@ -27,8 +29,11 @@ import { ReportsModule } from './reports/reports.module.js';
         ...(process.env.JOB_CLUSTER ? { cluster: { instanceId: `sample-${process.pid}` } } : {}),
       }),
     }),
+    // The dashboard at /jobs/ and its JSON API at /jobs/api (loopback clients only, by default).
+    JobAdminModule.register({ path: 'jobs' }),
     MaintenanceModule,
     ReportsModule,
+    UsersModule,
   ],
   providers: [RunReporter],
 })

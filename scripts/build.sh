@@ -12,3 +12,8 @@ cjs=$!
 wait "$esm"
 wait "$cjs"
 echo '{ "type": "commonjs" }' > dist/cjs/package.json
+# The dashboard's files (HTML, CSS, browser scripts) are served as they are: copied, not compiled.
+for build in esm cjs; do
+  mkdir -p "dist/$build/admin/ui"
+  cp lib/admin/ui/* "dist/$build/admin/ui/"
+done

@@ -48,10 +48,29 @@ describe('the packed package, installed into fresh apps', () => {
       (file) =>
         !/^(package\.json|README\.md|LICENSE|dist\/(esm|cjs)\/.+\.(js|d\.ts|cjs|d\.cts))$/.test(
           file,
-        ) && file !== 'dist/cjs/package.json',
+        ) &&
+        file !== 'dist/cjs/package.json' &&
+        // The dashboard's page, styles and icon, served by the admin module as they are.
+        !/^dist\/(esm|cjs)\/admin\/ui\/[a-z0-9._-]+\.(html|css|svg)$/.test(file),
     );
     expect(stray).toEqual([]);
-    for (const entry of ['index', 'storage/typeorm/index', 'health/index', 'testing/index']) {
+    for (const build of ['esm', 'cjs']) {
+      expect(files).toContain(`dist/${build}/admin/ui/index.html`);
+      expect(files).toContain(`dist/${build}/admin/ui/app.js`);
+      // The browser's files are copied, never compiled: no declarations beside them.
+      expect(
+        files.filter(
+          (file) => file.startsWith(`dist/${build}/admin/ui/`) && file.endsWith('.d.ts'),
+        ),
+      ).toEqual([]);
+    }
+    for (const entry of [
+      'index',
+      'storage/typeorm/index',
+      'health/index',
+      'testing/index',
+      'admin/index',
+    ]) {
       for (const build of ['esm', 'cjs']) {
         expect(files).toContain(`dist/${build}/${entry}.js`);
         expect(files).toContain(`dist/${build}/${entry}.d.ts`);

@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { mustRun } from '../package/consumer-app.js';
 
 /**
  * `npm run start:sample`, as the README tells a new user to run it: the sample is built the way
- * `nest start` builds it (tsconfig.sample.json into dist-sample), runs its jobs on a fresh SQLite
- * file, and stops gracefully on SIGTERM.
+ * `nest start` builds it (tsconfig.sample.json into dist-sample, the dashboard's files copied as
+ * nest-cli.json's assets say), runs its jobs on a fresh SQLite file, serves the dashboard and its
+ * own `POST /users` (a welcome mail job added in the user's transaction), and stops gracefully on
+ * SIGTERM.
  */
 // Inside the tree (.scratch is ignored by git), so that the build finds node_modules.
 mkdirSync('.scratch', { recursive: true });
@@ -21,8 +23,14 @@ it('builds, runs its jobs on SQLite and stops gracefully on SIGTERM', async () =
     '.',
     120_000,
   );
+  cpSync('lib/admin/ui', join(dir, 'out', 'lib', 'admin', 'ui'), { recursive: true });
   const child = spawn(process.execPath, [join(dir, 'out', 'sample', 'main.js')], {
-    env: { ...process.env, SAMPLE_SQLITE_FILE: join(dir, 'sample.sqlite'), NO_COLOR: '1' },
+    env: {
+      ...process.env,
+      SAMPLE_SQLITE_FILE: join(dir, 'sample.sqlite'),
+      NO_COLOR: '1',
+      PORT: '0',
+    },
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -35,9 +43,25 @@ it('builds, runs its jobs on SQLite and stops gracefully on SIGTERM', async () =
   while (!/✔ Scheduled cleanup/.test(output) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  const dashboard = /Dashboard: (http:\/\/127\.0\.0\.1:\d+)\/jobs\//.exec(output)?.[1];
+  expect(dashboard).toBeDefined();
+  const page = await fetch(`${dashboard}/jobs/`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('<base href="/jobs/">');
+  expect((await fetch(`${dashboard}/jobs/assets/app.js`)).status).toBe(200);
+  const user = await fetch(`${dashboard}/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'ada@example.com' }),
+  });
+  expect(user.status).toBe(201);
+  while (!/Welcome mail sent to ada@example.com/.test(output) && Date.now() < deadline + 10_000) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   child.kill('SIGTERM');
   const ending = await exited;
   expect(output).toMatch(/✔ Scheduled cleanup/);
+  expect(output).toMatch(/Welcome mail sent to ada@example.com/);
   expect(output).toMatch(/Scheduler stopped on SIGTERM/);
   expect(ending).toBe('SIGTERM');
 }, 60_000);

@@ -14,6 +14,7 @@ const ENTRIES = {
   'nestjs-job-scheduler/typeorm': 'storage/typeorm/index.ts',
   'nestjs-job-scheduler/terminus': 'health/index.ts',
   'nestjs-job-scheduler/testing': 'testing/index.ts',
+  'nestjs-job-scheduler/admin': 'admin/index.ts',
 } as const;
 
 /** `name` for a value (a class, function or constant), `type name` for a type only. */
@@ -199,5 +200,30 @@ describe('the public surface', () => {
         "type TestApi",
       ]
     `);
+  });
+
+  it('of nestjs-job-scheduler/admin', () => {
+    expect(surfaces['nestjs-job-scheduler/admin']).toMatchInlineSnapshot(`
+      [
+        "ADMIN_SECURITY_HEADERS",
+        "JobAdminModule",
+        "type AdminErrorBody",
+        "type AdminJob",
+        "type JobAdminModuleOptions",
+        "type RecentRun",
+      ]
+    `);
+  });
+
+  it('has one entry for each subpath of package.json', async () => {
+    const { readFileSync } = await import('node:fs');
+    const manifest = JSON.parse(readFileSync(join(LIB, '..', 'package.json'), 'utf8')) as {
+      exports: Record<string, unknown>;
+    };
+    const subpaths = Object.keys(manifest.exports)
+      .filter((key) => key !== './package.json')
+      .map((key) => (key === '.' ? 'nestjs-job-scheduler' : `nestjs-job-scheduler/${key.slice(2)}`))
+      .sort();
+    expect(subpaths).toStrictEqual(Object.keys(ENTRIES).sort());
   });
 }, 60_000);

@@ -1,0 +1,21 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { JobHandler, type Handler } from '../../lib/index.js';
+
+interface WelcomePayload {
+  email: string;
+}
+
+/**
+ * Sends the welcome mail of a new user (here: logs it). No schedule of its own: `POST /users` adds
+ * one `once` job per user, in the transaction that saves the user.
+ */
+@JobHandler('welcome-mail')
+@Injectable()
+export class WelcomeMailHandler implements Handler<WelcomePayload, string> {
+  private readonly logger = new Logger('WelcomeMail');
+
+  execute(payload: WelcomePayload): string {
+    this.logger.log(`Welcome mail sent to ${payload.email}`);
+    return `sent to ${payload.email}`;
+  }
+}
