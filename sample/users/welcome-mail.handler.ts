@@ -15,6 +15,9 @@ export class WelcomeMailHandler implements Handler<WelcomePayload, string> {
   private readonly logger = new Logger('WelcomeMail');
 
   execute(payload: WelcomePayload): string {
+    if (!/^[^@\s]+@[^@\s]+$/.test(payload.email)) {
+      throw new Error(`not an email address: ${payload.email}`);
+    }
     this.logger.log(`Welcome mail sent to ${payload.email}`);
     return `sent to ${payload.email}`;
   }
