@@ -1,5 +1,17 @@
-import { Body, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Sse } from '@nestjs/common';
-import type { Observable } from 'rxjs';
+import {
+  Body,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Sse,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { Subject, takeUntil, type Observable } from 'rxjs';
 import type { Page } from '../interfaces/history-query.interface.js';
 import { isClusterStorage, type LeaseRecord } from '../interfaces/cluster-storage.js';
 import type { JobDefinition } from '../interfaces/job.interface.js';
@@ -19,8 +31,12 @@ import { JOB_ADMIN_OPTIONS } from './job-admin-options.js';
  * by `JobAdminModule.register()`, behind `AdminAccessGuard` and the app's guards; errors are
  * answered by `AdminErrorFilter`. Every change is logged: who, what, which job.
  */
-export class AdminApiController {
+export class AdminApiController implements OnModuleDestroy {
   private readonly jobs = new AdminJobs();
+  /** Ends the event streams when the app closes: an open one would hold its HTTP server up. */
+  private readonly closing = new Subject<void>();
+  /** The connections of the event streams open now. */
+  private readonly streams = new Set<NonNullable<AdminRequest['socket']>>();
 
   constructor(
     @Inject(SchedulerService) private readonly scheduler: SchedulerService,
@@ -148,8 +164,25 @@ export class AdminApiController {
   }
 
   @Sse('api/events')
-  events(): Observable<ServerSentEvent> {
-    return serverSentEvents(this.scheduler.events$);
+  events(@Req() request: AdminRequest): Observable<ServerSentEvent> {
+    const socket = request.socket;
+    if (socket !== undefined) {
+      this.streams.add(socket);
+      socket.once('close', () => this.streams.delete(socket));
+    }
+    return serverSentEvents(this.scheduler.events$).pipe(takeUntil(this.closing));
+  }
+
+  /**
+   * Ends the event streams, then their connections once the end is written: an open dashboard
+   * would otherwise hold the HTTP server up (a stream's connection is kept alive) until the
+   * browser lets go of it.
+   */
+  onModuleDestroy(): void {
+    this.closing.next();
+    this.closing.complete();
+    for (const socket of this.streams) setImmediate(() => socket.end());
+    this.streams.clear();
   }
 
   private async present(id: string): Promise<AdminJob> {

@@ -4,7 +4,11 @@ export interface AdminRequest {
   url: string;
   originalUrl?: string;
   headers: Record<string, string | string[] | undefined>;
-  socket?: { remoteAddress?: string };
+  socket?: {
+    remoteAddress?: string;
+    end(): void;
+    once(event: 'close', listener: () => void): unknown;
+  };
   /** Set by the app's auth (e.g. Passport), when it has one. */
   user?: unknown;
 }

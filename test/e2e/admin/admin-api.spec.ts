@@ -247,3 +247,19 @@ describe('JobAdminModule: the JSON API', () => {
     expect(events.every((event) => event.jobId === 'live')).toBe(true);
   });
 });
+
+describe('JobAdminModule: shutdown', () => {
+  it('ends the event streams when the app closes, so that an open dashboard never holds it up', async () => {
+    const admin = await adminApp();
+    const stream = await fetch(`${admin.base}/api/events`);
+    const reader = stream.body!.getReader();
+    const started = Date.now();
+    await admin.close();
+    expect(Date.now() - started).toBeLessThan(3_000);
+    // The stream ended with the app.
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) break;
+    }
+  }, 10_000);
+});
