@@ -105,12 +105,18 @@ describe('the packed package, installed into fresh apps', () => {
       await mustRun('npm', ['run', 'build'], app(NEST12_ESM), 120_000);
     }, 150_000);
 
-    it('runs a declared cron job and an added job, answers /health, and exits cleanly', async () => {
+    it('runs a declared cron job and an added job, answers /health, serves the dashboard, and exits cleanly', async () => {
       const seen = await runApp(app(NEST12_ESM), {
         DATABASE_URL: urlOf(TEST_DATABASES.postgres),
         TABLE_PREFIX: prefix,
       });
-      expect(seen).toMatchObject({ greeted: 'hello consumer', health: 'ok', oneCopy: true });
+      expect(seen).toMatchObject({
+        greeted: 'hello consumer',
+        health: 'ok',
+        oneCopy: true,
+        dashboard: true,
+        apiJobs: 2,
+      });
       expect(seen.ticked).toMatch(/^tick due at /);
       expect(seen.loadedFrom).toMatch(/\/dist\/esm\/index\.js$/);
     }, 90_000);
@@ -127,9 +133,15 @@ describe('the packed package, installed into fresh apps', () => {
       await mustRun('npm', ['run', 'build'], app(NEST11_CJS), 120_000);
     }, 150_000);
 
-    it('runs a declared cron job and an added job, answers /health, and exits cleanly', async () => {
+    it('runs a declared cron job and an added job, answers /health, serves the dashboard, and exits cleanly', async () => {
       const seen = await runApp(app(NEST11_CJS), { DATABASE_FILE: ':memory:' });
-      expect(seen).toMatchObject({ greeted: 'hello consumer', health: 'ok', oneCopy: true });
+      expect(seen).toMatchObject({
+        greeted: 'hello consumer',
+        health: 'ok',
+        oneCopy: true,
+        dashboard: true,
+        apiJobs: 2,
+      });
       expect(seen.ticked).toMatch(/^tick due at /);
       // Node 20.19+ requires the ES build (the `module-sync` condition): one copy for require and import.
       expect(seen.loadedFrom).toMatch(/\/dist\/esm\/index\.js$/);

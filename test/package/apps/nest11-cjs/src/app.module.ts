@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { JobModule } from 'nestjs-job-scheduler';
+import { JobAdminModule } from 'nestjs-job-scheduler/admin';
 import { JobSchedulerHealthIndicator } from 'nestjs-job-scheduler/terminus';
 import { TypeOrmStorage } from 'nestjs-job-scheduler/typeorm';
 import { DataSource } from 'typeorm';
@@ -21,6 +22,7 @@ import { GreetingService, TickHandler } from './jobs';
       }),
     }),
     TerminusModule,
+    JobAdminModule.register(),
   ],
   controllers: [HealthController],
   providers: [TickHandler, GreetingService, JobSchedulerHealthIndicator],

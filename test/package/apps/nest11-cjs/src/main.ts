@@ -23,6 +23,12 @@ async function bootstrap() {
     const health = (await (await fetch(`${await app.getUrl()}/health`)).json()) as {
       status: string;
     };
+    // The dashboard's page and API, from the installed package (its files found beside it).
+    const page = await (await fetch(`${await app.getUrl()}/jobs/`)).text();
+    const apiJobs = (await (await fetch(`${await app.getUrl()}/jobs/api/jobs`)).json()) as {
+      items: unknown[];
+    };
+    const script = await fetch(`${await app.getUrl()}/jobs/assets/app.js`);
     // The types of the two builds differ as far as TypeScript knows; the classes must not.
     const viaImport: { SchedulerService: unknown } = await import('nestjs-job-scheduler');
     console.log(
@@ -30,6 +36,8 @@ async function bootstrap() {
         greeted: greeted.output,
         ticked: ticked.output,
         health: health.status,
+        dashboard: page.includes('<base href="/jobs/">') && script.status === 200,
+        apiJobs: apiJobs.items.length,
         oneCopy: viaImport.SchedulerService === SchedulerService,
         loadedFrom: require.resolve('nestjs-job-scheduler'),
       }),

@@ -21,6 +21,12 @@ try {
   const greeted = await firstSuccess(scheduler, added.id);
   const ticked = await firstSuccess(scheduler, declaredJobId('tick'));
   const health = (await (await fetch(`${await app.getUrl()}/health`)).json()) as { status: string };
+  // The dashboard's page and API, from the installed package (its files found beside it).
+  const page = await (await fetch(`${await app.getUrl()}/jobs/`)).text();
+  const apiJobs = (await (await fetch(`${await app.getUrl()}/jobs/api/jobs`)).json()) as {
+    items: unknown[];
+  };
+  const script = await fetch(`${await app.getUrl()}/jobs/assets/app.js`);
   const viaRequire = createRequire(import.meta.url)('nestjs-job-scheduler') as {
     SchedulerService: unknown;
   };
@@ -29,6 +35,8 @@ try {
       greeted: greeted.output,
       ticked: ticked.output,
       health: health.status,
+      dashboard: page.includes('<base href="/jobs/">') && script.status === 200,
+      apiJobs: apiJobs.items.length,
       oneCopy: viaRequire.SchedulerService === SchedulerService,
       loadedFrom: import.meta.resolve('nestjs-job-scheduler'),
     }),
