@@ -357,7 +357,17 @@ export async function describeTypeOrmStorage(
         }
       });
 
-      it('adds the run policy columns to tables migrated by an earlier version, and drops them on down', async () => {
+      /**
+       * Tables as an earlier version's migration made them (`createJobTablesMigration`, then
+       * `asBefore` takes away what that version lacked), upgraded by `migration`, which must be the
+       * only one to run (named `name`) and leave no drift; then `after` (which may undo it).
+       */
+      async function upgrade(
+        asBefore: (runner: QueryRunner, prefix: string) => Promise<void>,
+        migration: (options: { tablePrefix: string }) => new () => MigrationInterface,
+        name: (prefix: string) => string,
+        after: (runner: QueryRunner, migrator: DataSource, prefix: string) => Promise<void>,
+      ): Promise<void> {
         const prefix = uniqueTablePrefix();
         const migrationsTableName = `${prefix}migrations`;
         tables.push(
@@ -366,7 +376,6 @@ export async function describeTypeOrmStorage(
           `${prefix}job_leases`,
           migrationsTableName,
         );
-        const policy = ['timeout_ms', 'retry_delay_ms', 'backoff', 'max_retry_delay_ms', 'jitter'];
         const earlier = await createTestDataSource(database, {
           ...sameDatabase(dataSource),
           migrations: [createJobTablesMigration({ tablePrefix: prefix })],
@@ -374,10 +383,9 @@ export async function describeTypeOrmStorage(
         });
         try {
           await earlier.runMigrations();
-          // The tables as the earlier version's migration made them.
           const runner = earlier.createQueryRunner();
           try {
-            for (const column of policy) await runner.dropColumn(`${prefix}jobs`, column);
+            await asBefore(runner, prefix);
           } finally {
             await runner.release();
           }
@@ -388,88 +396,67 @@ export async function describeTypeOrmStorage(
           ...sameDatabase(dataSource),
           migrations: [
             createJobTablesMigration({ tablePrefix: prefix }),
-            addJobRunPolicyColumnsMigration({ tablePrefix: prefix }),
+            migration({ tablePrefix: prefix }),
           ],
           migrationsTableName,
         });
         try {
           const ran = await migrator.runMigrations();
-          expect(ran.map((migration) => migration.name)).toStrictEqual([
-            `AddJobSchedulerRunPolicy_${prefix}jobs_${prefix}job_runs_1796515200000`,
-          ]);
+          expect(ran.map((done) => done.name)).toStrictEqual([name(prefix)]);
           expect(await pendingSchemaChanges(prefix)).toStrictEqual([]);
-          const storage = new TypeOrmStorage(dataSource, {
-            tablePrefix: prefix,
-            createTables: false,
-          });
-          const job = makeJob({ timeout: 60_000, backoff: 'exponential', jitter: 0.1 });
-          await storage.createJob(job);
-          expect(await storage.getJob(job.id)).toStrictEqual(job);
-          await migrator.undoLastMigration();
           const runner = migrator.createQueryRunner();
           try {
-            for (const column of policy) {
-              expect([column, await runner.hasColumn(`${prefix}jobs`, column)]).toEqual([
-                column,
-                false,
-              ]);
-            }
+            await after(runner, migrator, prefix);
           } finally {
             await runner.release();
           }
         } finally {
           await migrator.destroy();
         }
-      });
-      it('moves tables migrated by an earlier version to the history indexes, and back on down', async () => {
-        const prefix = uniqueTablePrefix();
-        const migrationsTableName = `${prefix}migrations`;
-        tables.push(
-          `${prefix}job_runs`,
-          `${prefix}jobs`,
-          `${prefix}job_leases`,
-          migrationsTableName,
+      }
+
+      it('adds the run policy columns to tables migrated by an earlier version, and drops them on down', async () => {
+        const policy = ['timeout_ms', 'retry_delay_ms', 'backoff', 'max_retry_delay_ms', 'jitter'];
+        await upgrade(
+          async (runner, prefix) => {
+            for (const column of policy) await runner.dropColumn(`${prefix}jobs`, column);
+          },
+          addJobRunPolicyColumnsMigration,
+          (prefix) => `AddJobSchedulerRunPolicy_${prefix}jobs_${prefix}job_runs_1796515200000`,
+          async (runner, migrator, prefix) => {
+            const storage = new TypeOrmStorage(dataSource, {
+              tablePrefix: prefix,
+              createTables: false,
+            });
+            const job = makeJob({ timeout: 60_000, backoff: 'exponential', jitter: 0.1 });
+            await storage.createJob(job);
+            expect(await storage.getJob(job.id)).toStrictEqual(job);
+            await migrator.undoLastMigration();
+            for (const column of policy) {
+              expect([column, await runner.hasColumn(`${prefix}jobs`, column)]).toEqual([
+                column,
+                false,
+              ]);
+            }
+          },
         );
+      });
+
+      it('moves tables migrated by an earlier version to the history indexes, and back on down', async () => {
         const indexNames = async (runner: QueryRunner, table: string): Promise<string[]> =>
           ((await runner.getTable(table))?.indices.map((index) => index.name ?? '') ?? []).sort();
-        const earlier = await createTestDataSource(database, {
-          ...sameDatabase(dataSource),
-          migrations: [createJobTablesMigration({ tablePrefix: prefix })],
-          migrationsTableName,
-        });
-        try {
-          await earlier.runMigrations();
-          // The indexes as the earlier version made them.
-          const runner = earlier.createQueryRunner();
-          try {
+        await upgrade(
+          async (runner, prefix) => {
             await runner.dropIndex(`${prefix}job_runs`, `${prefix}job_runs_recent_idx`);
             await runner.dropIndex(`${prefix}jobs`, `${prefix}jobs_created_idx`);
             await runner.createIndex(
               `${prefix}job_runs`,
               new TableIndex({ name: `${prefix}job_runs_start_idx`, columnNames: ['start_at'] }),
             );
-          } finally {
-            await runner.release();
-          }
-        } finally {
-          await earlier.destroy();
-        }
-        const migrator = await createTestDataSource(database, {
-          ...sameDatabase(dataSource),
-          migrations: [
-            createJobTablesMigration({ tablePrefix: prefix }),
-            addJobHistoryIndexesMigration({ tablePrefix: prefix }),
-          ],
-          migrationsTableName,
-        });
-        try {
-          const ran = await migrator.runMigrations();
-          expect(ran.map((migration) => migration.name)).toStrictEqual([
-            `AddJobSchedulerHistoryIndexes_${prefix}jobs_${prefix}job_runs_1796601600000`,
-          ]);
-          expect(await pendingSchemaChanges(prefix)).toStrictEqual([]);
-          const runner = migrator.createQueryRunner();
-          try {
+          },
+          addJobHistoryIndexesMigration,
+          (prefix) => `AddJobSchedulerHistoryIndexes_${prefix}jobs_${prefix}job_runs_1796601600000`,
+          async (runner, migrator, prefix) => {
             const runIndexes = await indexNames(runner, `${prefix}job_runs`);
             expect(runIndexes).toContain(`${prefix}job_runs_recent_idx`);
             expect(runIndexes).not.toContain(`${prefix}job_runs_start_idx`);
@@ -483,12 +470,8 @@ export async function describeTypeOrmStorage(
             expect(await indexNames(runner, `${prefix}jobs`)).not.toContain(
               `${prefix}jobs_created_idx`,
             );
-          } finally {
-            await runner.release();
-          }
-        } finally {
-          await migrator.destroy();
-        }
+          },
+        );
       });
     });
 
