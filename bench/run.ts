@@ -6,13 +6,14 @@
  *   npm run bench -- --results=bench/RESULTS.md    also writes the results file
  *   npm run bench -- --sections=persist,startup    some sections only (default: all)
  *
- * Sections: burst (1), drain (2), persist (3), cluster (4), startup (5), history (6).
+ * Sections: burst (1), drain (2), persist (3), cluster (4), startup (5), history (6), admin (7).
  */
 import { writeResults } from './results-file.js';
 import { busyProcesses, machineLines, uptime } from './machine.js';
 import { markdownTable } from './format.js';
 import { peers } from './peers.js';
 import { Scoreboard } from './scoreboard.js';
+import { adminSection } from './section-admin.js';
 import { burstSection } from './section-burst.js';
 import { clusterSection } from './section-cluster.js';
 import { drainSection } from './section-drain.js';
@@ -21,7 +22,7 @@ import { persistSection } from './section-persist.js';
 import { startupSection } from './section-startup.js';
 import { Transcript } from './transcript.js';
 
-const SECTIONS = ['burst', 'drain', 'persist', 'cluster', 'startup', 'history'] as const;
+const SECTIONS = ['burst', 'drain', 'persist', 'cluster', 'startup', 'history', 'admin'] as const;
 const argument = (name: string): string | undefined =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const chosen = argument('sections')?.split(',') ?? [...SECTIONS];
@@ -53,6 +54,7 @@ const pgReachable = chosen.includes('persist') ? await persistSection(out, board
 if (chosen.includes('cluster')) await clusterSection(out, board, pgReachable);
 if (chosen.includes('startup')) await startupSection(out, board, pgReachable);
 if (chosen.includes('history')) await historySection(out, board, pgReachable);
+if (chosen.includes('admin')) await adminSection(out, board, pgReachable);
 
 out.write(`\n${markdownTable(board.rows)}\n`);
 out.write(`\nWhere we lose (ours worse by more than 5%), and why:\n`);
