@@ -22,7 +22,6 @@ import { AdminHttpError } from './admin-errors.js';
 import { AdminJobs, RECENT_RUNS, type AdminJob } from './admin-jobs.js';
 import { jobQuery, requiredText, runQuery, statsQuery, type QueryParams } from './admin-query.js';
 import { requester, type AdminRequest } from './admin-request.js';
-import { cronInWords as cronText } from './schedule-text.js';
 import type { NormalizedJobAdminOptions } from './job-admin-options.interface.js';
 import { JOB_ADMIN_OPTIONS } from './job-admin-options.js';
 
@@ -160,7 +159,7 @@ export class AdminApiController implements OnModuleDestroy {
     const expr = requiredText(params, 'expr');
     const tz = typeof params.tz === 'string' && params.tz !== '' ? params.tz : null;
     const nextFires = this.jobs.cronFires(expr, tz, Date.now());
-    return { text: cronText(expr, tz), nextFires };
+    return { text: this.jobs.cronText(expr, tz), nextFires };
   }
 
   @Sse('api/events')

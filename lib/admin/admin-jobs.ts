@@ -32,14 +32,19 @@ export type AdminJob = Job & {
 /** Computes what the dashboard shows of jobs: next fires, schedules in words. */
 export class AdminJobs {
   private readonly crons = new CronScheduleCache(200);
+  /** Cron expressions in words, by expression and zone (a page's jobs share a few). */
+  private readonly cronTexts = new Map<string, string | null>();
 
   /** The job, with its next fires, its schedule in words and its last runs. */
   present(job: Job, runs: readonly Run[], now: number): AdminJob {
     return {
       ...job,
       nextFires: this.nextFires(job, now),
-      scheduleText: scheduleInWords(job),
-      cronText: job.type === 'cron' ? cronInWords(job.cron ?? '', job.timezone) : null,
+      scheduleText:
+        job.type === 'cron'
+          ? (this.cronText(job.cron ?? '', job.timezone) ?? `cron ${job.cron}`)
+          : scheduleInWords(job),
+      cronText: job.type === 'cron' ? this.cronText(job.cron ?? '', job.timezone) : null,
       recentRuns: runs.map(({ id, status, startAt, duration }) => ({
         id,
         status,
@@ -47,6 +52,18 @@ export class AdminJobs {
         duration,
       })),
     };
+  }
+
+  /** The cron expression in words (remembered: at most 200 of them). */
+  cronText(expression: string, timezone: string | null): string | null {
+    const key = `${timezone ?? ''} ${expression}`;
+    let text = this.cronTexts.get(key);
+    if (text === undefined && !this.cronTexts.has(key)) {
+      text = cronInWords(expression, timezone);
+      if (this.cronTexts.size >= 200) this.cronTexts.clear();
+      this.cronTexts.set(key, text);
+    }
+    return text ?? null;
   }
 
   /** The next `count` fires of a cron expression in a zone (`InvalidJobError` when it is not one). */
