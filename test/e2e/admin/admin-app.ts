@@ -35,7 +35,11 @@ export class ApiKeyGuard implements CanActivate {
 }
 
 /** A listening app with JobModule and JobAdminModule; handlers `ok`, `boom` and `hold` (until released). */
-export async function adminApp(admin: JobAdminModuleOptions = {}, globalPrefix?: string) {
+export async function adminApp(
+  admin: JobAdminModuleOptions = {},
+  globalPrefix?: string,
+  globalGuard?: CanActivate,
+) {
   const logger = new RecordingLogger();
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -46,6 +50,7 @@ export async function adminApp(admin: JobAdminModuleOptions = {}, globalPrefix?:
   }).compile();
   const app: INestApplication = moduleRef.createNestApplication({ logger: false });
   if (globalPrefix !== undefined) app.setGlobalPrefix(globalPrefix);
+  if (globalGuard !== undefined) app.useGlobalGuards(globalGuard);
   const scheduler = app.get(SchedulerService);
   const releases: Array<() => void> = [];
   scheduler.registerHandlerFunc('ok', () => XSS);

@@ -117,6 +117,15 @@ describe('JobAdminModule: security', () => {
     }
   });
 
+  it("is behind the app's global guards too, as any controller of the app", async () => {
+    admin = await adminApp({}, undefined, new ApiKeyGuard());
+    expect((await admin.call('GET', 'api/jobs')).status).toBe(403);
+    expect((await admin.call('GET', '')).status).toBe(403);
+    expect((await admin.call('GET', 'api/jobs', undefined, { 'x-api-key': 'secret' })).status).toBe(
+      200,
+    );
+  });
+
   it('serves the page with a <base> for where it is mounted, and its files, with the security headers', async () => {
     admin = await adminApp({ path: 'ops/jobs' }, 'v1');
     for (const path of ['', '/']) {
