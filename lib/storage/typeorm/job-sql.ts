@@ -185,8 +185,7 @@ export class JobSql {
   }
 
   /** Replaces one job's fields (never its `seq`): affects 0 rows when there is no such job. */
-  updateJob(values: unknown[]): Statement {
-    const p = new Params(this.dialect);
+  updateJob(values: unknown[], p = new Params(this.dialect)): Statement {
     const sets: string[] = [];
     let id: unknown;
     JOB_WRITE_COLUMNS.forEach((column, i) => {
@@ -291,8 +290,7 @@ export class JobSql {
    * scheduled_at, attempt)`. New runs get `seq` in `rows` order. Ids must be unique within `rows`;
    * each row is `[ordinal, ...RUN_WRITE_COLUMNS values]`.
    */
-  upsertRuns(rows: unknown[][]): Statement {
-    const p = new Params(this.dialect);
+  upsertRuns(rows: unknown[][], p = new Params(this.dialect)): Statement {
     const columns = RUN_WRITE_COLUMNS;
     const names = columns.map((c) => this.q(c.name));
     const q = this.q;
@@ -337,6 +335,21 @@ export class JobSql {
     const tuples = rows.map((row) => `(${all.map((c, i) => p.add(row[i], c)).join(', ')})`);
     return {
       sql: `WITH v (${allNames}) AS (VALUES ${tuples.join(', ')}) ${insert} SELECT ${selected} FROM v ${filter} ORDER BY v.${ord} ${conflict}`,
+      params: p.values,
+    };
+  }
+
+  /**
+   * PostgreSQL: a run's end and its job in one statement, `upsertRuns` of the run as a
+   * data-modifying CTE, then `updateJob` (both always run, in one snapshot; the statement's count
+   * is the job's). `row` is `[ordinal, ...RUN_WRITE_COLUMNS values]`.
+   */
+  recordRunEnd(row: unknown[], jobValues: unknown[]): Statement {
+    const p = new Params(this.dialect);
+    const run = this.upsertRuns([row], p);
+    const job = this.updateJob(jobValues, p);
+    return {
+      sql: `WITH ${this.q('ended')} AS (${run.sql} RETURNING 1) ${job.sql}`,
       params: p.values,
     };
   }

@@ -267,6 +267,23 @@ export class TypeOrmStorage
     await this.session.use((sql) => this.session.exec(sql.upsertRuns([row])));
   }
 
+  /**
+   * A run's end and its job: on PostgreSQL one statement (the run's upsert as a data-modifying CTE,
+   * then the job's update), elsewhere the two writes in turn. `JobNotFoundError` when the job is
+   * gone (the run is then not written either).
+   */
+  override async recordRunEnd(run: Run, job: Job | null): Promise<void> {
+    if (job === null || this.dialect !== 'postgres') return super.recordRunEnd(run, job);
+    const row = [0, ...this.codec.runValues(run, RUN_WRITE_COLUMNS)];
+    const values = this.codec.jobValues(job, JOB_WRITE_COLUMNS);
+    await this.session.use(async (sql) => {
+      const result = await this.session.exec(sql.recordRunEnd(row, values));
+      if (result.affected === 0 && !(await this.session.exists(sql.jobExists(job.id)))) {
+        throw new JobNotFoundError(job.id);
+      }
+    });
+  }
+
   override async getRuns(jobId: string, limit: number): Promise<Run[]> {
     const count = Math.floor(limit);
     if (!(count > 0)) {

@@ -625,6 +625,23 @@ export async function describeTypeOrmStorage(
       });
     });
 
+    describe("a run's end", () => {
+      it('writes the run and its job in one statement on PostgreSQL, two elsewhere', async () => {
+        const storage = await freshStorage();
+        const job = makeJob();
+        await storage.createJob(job);
+        const run = makeRun(job.id);
+        await storage.createRun(run);
+        recorder.reset();
+        const ended = { ...run, status: 'success' as const, output: 'done', duration: 5 };
+        const after = { ...job, status: 'pending' as const, lastResult: 'done', version: 1 };
+        await storage.recordRunEnd(ended, after);
+        expect(recorder.queries).toHaveLength(storage.dialect === 'postgres' ? 1 : 2);
+        expect(await storage.getRuns(job.id, 1)).toStrictEqual([ended]);
+        expect(await storage.getJob(job.id)).toStrictEqual(after);
+      });
+    });
+
     describe('batches', () => {
       it('writes 100 jobs and 100 runs with one statement each', async () => {
         const storage = await freshStorage();
