@@ -1,7 +1,7 @@
 import type { JobQuery, RunQuery, RunStatsQuery } from '../interfaces/history-query.interface.js';
 import { AdminHttpError } from './admin-errors.js';
 
-/** A query string's parameters, as Express and Fastify parse them. */
+/** A query string's parameters, as the HTTP platform parsed them. */
 export type QueryParams = Record<string, unknown>;
 
 /*

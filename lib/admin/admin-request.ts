@@ -1,4 +1,7 @@
-/** What the admin module reads of a request, on Express and Fastify alike. */
+/**
+ * What the admin module reads of a request: fields that Express and Fastify requests both have
+ * (tested on Express, `@nestjs/platform-express`; Fastify is not tested).
+ */
 export interface AdminRequest {
   method: string;
   url: string;

@@ -25,7 +25,7 @@ import { UiFiles } from './ui-files.js';
  * serves the dashboard at `/<path>/` and a JSON API under `/<path>/api`, through real Nest
  * controllers, so the app's global guards, interceptors and pipes apply, plus the `guards` given.
  * Without `guards` and without `allowRemote`, only loopback clients are served. Needs `JobModule`
- * (it uses its `SchedulerService`) and an HTTP platform (Express or Fastify).
+ * (it uses its `SchedulerService`) and an HTTP app (tested on `@nestjs/platform-express`).
  */
 @Module({})
 export class JobAdminModule {
