@@ -11,7 +11,7 @@ import {
   type RunCoordinator,
 } from '../core/run-coordinator.js';
 import { isJobStoredAs, isRunStoredAs } from '../core/write-outcome.js';
-import type { ClusterStorage } from '../interfaces/cluster-storage.js';
+import type { ClusterStorage, RunEndOutcome } from '../interfaces/cluster-storage.js';
 import type { JobStorage } from '../interfaces/job-storage.js';
 import { copyJob } from '../core/record-copy.js';
 import { ClusterMember } from './cluster-member.js';
@@ -274,20 +274,67 @@ export class ClusterCoordinator implements RunCoordinator {
     const { run, fire } = active;
     const entry = fire.entry;
     const job = entry.job;
+    const release = { version: versionBefore, claimedBy: active.claim, claim: null };
+    if (storage.finishRunAndWriteJob !== undefined) {
+      // Both in one statement: the job is written only if the run's end was (both or neither).
+      const both = storage.finishRunAndWriteJob.bind(storage);
+      let outcome: RunEndOutcome = { finished: false, released: false };
+      const written = await host.writes.conditional(
+        `the end of run ${run.id} of job "${job.id}"`,
+        async () => {
+          outcome = await both(run, job, release);
+          return outcome.finished && outcome.released;
+        },
+        async () =>
+          isRunStoredAs(await storage.getRuns(run.jobId, 20), run) &&
+          isJobStoredAs(await storage.getJob(job.id), job),
+      );
+      if (written === undefined || entry.removed) return true;
+      if (written) {
+        entry.syncedAt = this.round;
+        return true;
+      }
+      if (!outcome.finished) return this.endNotRecorded(active);
+      // The run's end is written; the job changed meanwhile: its outcome is merged in below.
+      return this.writeJobAfterRun(active, versionBefore, decidedNext, false);
+    }
     const recorded = await host.writes.conditional(
       `the end of run ${run.id} of job "${job.id}"`,
       () => storage.finishRun(run),
       async () => isRunStoredAs(await storage.getRuns(run.jobId, 20), run),
     );
     if (recorded === undefined || entry.removed) return true;
-    if (!recorded) {
-      this.options.logger.warn(
-        `Job "${job.id}" run ${run.id} ended (${run.status}), but its record was not written: another instance recorded it lost (lease ${active.claim} had expired), or the job was removed. What is stored stands.`,
-      );
-      entry.stale = true;
-      await this.rereadQuietly(entry);
-      return false;
-    }
+    if (!recorded) return this.endNotRecorded(active);
+    return this.writeJobAfterRun(active, versionBefore, decidedNext, true);
+  }
+
+  /** The run's end was refused: another instance recorded it lost, or the job was removed. */
+  private async endNotRecorded(active: ActiveRun): Promise<boolean> {
+    const { run, fire } = active;
+    const entry = fire.entry;
+    this.options.logger.warn(
+      `Job "${entry.job.id}" run ${run.id} ended (${run.status}), but its record was not written: another instance recorded it lost (lease ${active.claim} had expired), or the job was removed. What is stored stands.`,
+    );
+    entry.stale = true;
+    await this.rereadQuietly(entry);
+    return false;
+  }
+
+  /**
+   * Writes the job after its run's end (releasing the claim), over the version it had; when another
+   * instance changed it meanwhile, the run's outcome is merged into what is stored and written again
+   * (`tryFirst` false: the first write was made and refused already, with the run's end).
+   */
+  private async writeJobAfterRun(
+    active: ActiveRun,
+    versionBefore: number,
+    decidedNext: boolean,
+    tryFirst: boolean,
+  ): Promise<boolean> {
+    const { host, storage } = this;
+    const { run, fire } = active;
+    const entry = fire.entry;
+    const job = entry.job;
     entry.writing++;
     try {
       let ended = job;
@@ -295,16 +342,18 @@ export class ClusterCoordinator implements RunCoordinator {
       for (let tries = 1; tries <= CONFLICT_TRIES; tries++) {
         const target = ended;
         const version = expected;
-        const written = await host.writes.conditional(
-          `job "${job.id}" after run ${run.id}`,
-          () => storage.writeJobIf(target, { version, claimedBy: active.claim, claim: null }),
-          async () => isJobStoredAs(await storage.getJob(job.id), target),
-        );
-        if (written === undefined) return true;
-        if (written) {
-          if (ended !== job) host.adopt(entry, ended);
-          entry.syncedAt = this.round;
-          return true;
+        if (tries > 1 || tryFirst) {
+          const written = await host.writes.conditional(
+            `job "${job.id}" after run ${run.id}`,
+            () => storage.writeJobIf(target, { version, claimedBy: active.claim, claim: null }),
+            async () => isJobStoredAs(await storage.getJob(job.id), target),
+          );
+          if (written === undefined) return true;
+          if (written) {
+            if (ended !== job) host.adopt(entry, ended);
+            entry.syncedAt = this.round;
+            return true;
+          }
         }
         const stored = await storage.getJob(job.id);
         if (stored === null) {

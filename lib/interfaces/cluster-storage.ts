@@ -106,6 +106,20 @@ export interface ClusterStorage {
    * never overwritten. False when nothing was written (also for an unknown run).
    */
   finishRun(run: Run): Promise<boolean>;
+  /**
+   * Optional (`TypeOrmStorage` on PostgreSQL): `finishRun(run)`, then, only if it wrote, `writeJobIf(job,
+   * condition)`, both in one atomic statement: either both land or neither. `finished` tells the
+   * first, `released` the second.
+   */
+  finishRunAndWriteJob?(run: Run, job: Job, condition: JobWriteCondition): Promise<RunEndOutcome>;
+}
+
+/** What `finishRunAndWriteJob` wrote. */
+export interface RunEndOutcome {
+  /** The run's end was written (it was still `running`). */
+  finished: boolean;
+  /** The job was written too (its condition held). */
+  released: boolean;
 }
 
 const CLUSTER_METHODS = [

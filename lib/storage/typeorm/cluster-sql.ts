@@ -52,7 +52,8 @@ const LEASE_MS = column(LEASE_COLUMNS, 'expires_at_ms');
  * changes the row it matches (a new job version, a later lease expiry, a run's end).
  */
 export class ClusterSql {
-  private readonly q: (name: string) => string;
+  /** Escapes an identifier. */
+  readonly q: (name: string) => string;
   private readonly jobs: string;
   private readonly runs: string;
   private readonly leases: string;
@@ -150,8 +151,11 @@ export class ClusterSql {
    * Writes every field of a job (`values`: `JOB_WRITE_COLUMNS`), and its claim when `condition.claim`
    * is given, if the stored row meets `condition`: affects 1 row when written, 0 otherwise.
    */
-  writeJobIf(values: readonly unknown[], condition: JobWriteCondition): Statement {
-    const p = new Params(this.dialect);
+  writeJobIf(
+    values: readonly unknown[],
+    condition: JobWriteCondition,
+    p = new Params(this.dialect),
+  ): Statement {
     const q = this.q;
     const sets: string[] = [];
     let id: unknown;
@@ -198,8 +202,7 @@ export class ClusterSql {
    * Writes a run's end (`values`: `RUN_WRITE_COLUMNS`) while the stored run is `running`: affects 1
    * row when written, 0 otherwise.
    */
-  finishRun(values: readonly unknown[]): Statement {
-    const p = new Params(this.dialect);
+  finishRun(values: readonly unknown[], p = new Params(this.dialect)): Statement {
     const q = this.q;
     const sets: string[] = [];
     let id: unknown;
@@ -212,6 +215,30 @@ export class ClusterSql {
       params: p.values,
     };
   }
+}
+
+/**
+ * PostgreSQL: `finishRun` and then, if it wrote, `writeJobIf`, as two data-modifying CTEs of one
+ * statement; it selects how many rows each wrote (`finished`, `released`).
+ */
+export function finishRunAndWriteJob(
+  sql: ClusterSql,
+  runValues: readonly unknown[],
+  jobValues: readonly unknown[],
+  condition: JobWriteCondition,
+): Statement {
+  const p = new Params(sql.dialect);
+  const finish = sql.finishRun(runValues, p);
+  const write = sql.writeJobIf(jobValues, condition, p);
+  const q = sql.q;
+  return {
+    sql:
+      `WITH ${q('fin')} AS (${finish.sql} RETURNING 1),` +
+      ` ${q('rel')} AS (${write.sql} AND EXISTS (SELECT 1 FROM ${q('fin')}) RETURNING 1)` +
+      ` SELECT (SELECT COUNT(*) FROM ${q('fin')}) AS ${q('finished')},` +
+      ` (SELECT COUNT(*) FROM ${q('rel')}) AS ${q('released')}`,
+    params: p.values,
+  };
 }
 
 /** A row of `listLeases()` as a `LeaseRecord` (PostgreSQL reads `bigint` as text). */

@@ -21,6 +21,7 @@ import type {
   JobWriteCondition,
   LeaseRecord,
   OrphanedJob,
+  RunEndOutcome,
 } from '../../interfaces/cluster-storage.js';
 import {
   JobStorage,
@@ -29,7 +30,12 @@ import {
   type RunPruneCriteria,
   type TransactionalJobStorage,
 } from '../../interfaces/job-storage.js';
-import { SQLITE_CLUSTER_REASON, toLeaseRecord, toOrphanedJob } from './cluster-sql.js';
+import {
+  finishRunAndWriteJob,
+  SQLITE_CLUSTER_REASON,
+  toLeaseRecord,
+  toOrphanedJob,
+} from './cluster-sql.js';
 import {
   checkJobQuery,
   checkRunId,
@@ -95,6 +101,16 @@ export class TypeOrmStorage
   private historySql?: HistorySql;
   private readonly transactions = new TransactionWatch();
 
+  /**
+   * `ClusterStorage.finishRunAndWriteJob`: defined on PostgreSQL only (one statement of two
+   * data-modifying CTEs); elsewhere a cluster ends a run in two statements.
+   */
+  declare readonly finishRunAndWriteJob?: (
+    run: Run,
+    job: Job,
+    condition: JobWriteCondition,
+  ) => Promise<RunEndOutcome>;
+
   constructor(dataSource: DataSource, options: TypeOrmStorageOptions = {}) {
     super();
     if (
@@ -133,6 +149,11 @@ export class TypeOrmStorage
       createTables,
     );
     this.codec = new JobRowCodec(dialect);
+    if (dialect === 'postgres') {
+      const finishAndWrite = (run: Run, job: Job, condition: JobWriteCondition) =>
+        this.finishRunAndWrite(run, job, condition);
+      Object.assign(this, { finishRunAndWriteJob: finishAndWrite });
+    }
   }
 
   /**
@@ -529,6 +550,22 @@ export class TypeOrmStorage
     return this.session.useCluster(
       async (sql) => (await this.session.exec(sql.finishRun(values))).affected === 1,
     );
+  }
+
+  private async finishRunAndWrite(
+    run: Run,
+    job: Job,
+    condition: JobWriteCondition,
+  ): Promise<RunEndOutcome> {
+    const runValues = this.codec.runValues(run, RUN_WRITE_COLUMNS);
+    const jobValues = this.codec.jobValues(job, JOB_WRITE_COLUMNS);
+    const checked = checkJobWriteCondition(condition);
+    return this.session.useCluster(async (sql) => {
+      const [row] = await this.session.rows(
+        finishRunAndWriteJob(sql, runValues, jobValues, checked),
+      );
+      return { finished: Number(row?.finished) === 1, released: Number(row?.released) === 1 };
+    });
   }
 
   /** Marks the storage closed; the DataSource is the app's and stays open. Idempotent. */

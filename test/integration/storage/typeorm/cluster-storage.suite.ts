@@ -201,6 +201,30 @@ export async function describeTypeOrmClusterStorage(
         expect(await count(() => storage.renewLease('a#1', 60_000))).toHaveLength(1);
         expect(await count(() => storage.findOrphanedJobs())).toHaveLength(2);
       });
+
+      it('ends a run and releases its job in one statement on PostgreSQL (the method only there)', async () => {
+        const storage = await freshStorage();
+        const both = storage.finishRunAndWriteJob;
+        if (storage.dialect !== 'postgres') {
+          expect(both).toBeUndefined();
+          return;
+        }
+        expect(typeof both).toBe('function');
+        const job = makeJob();
+        await storage.createJob(job);
+        await storage.acquireLease('a#1', 'a', 60_000);
+        const claimed = { ...job, status: 'running' as const, version: 1 };
+        await storage.writeJobIf(claimed, { version: 0, claimedBy: null, claim: 'a#1' });
+        const run = makeRun(job.id);
+        await storage.createClaimedRun(run, 'a#1');
+        recorder.reset();
+        const end = { ...run, status: 'success' as const, endAt: new Date(), duration: 5 };
+        const released = { ...claimed, status: 'pending' as const, version: 2 };
+        const outcome = await both!(end, released, { version: 1, claimedBy: 'a#1', claim: null });
+        expect(outcome).toStrictEqual({ finished: true, released: true });
+        expect(recorder.queries).toHaveLength(1);
+        expect(recorder.queries[0]).toMatch(/^WITH .*\(UPDATE .*\(UPDATE .*SELECT/s);
+      });
     });
 
     describe('the database clock', () => {
