@@ -129,6 +129,7 @@ describe('the public surface', () => {
         "type Page",
         "type PrunableStorage",
         "type Run",
+        "type RunEndOutcome",
         "type RunPruneCriteria",
         "type RunQuery",
         "type RunStatsBucket",
