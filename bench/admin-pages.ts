@@ -35,6 +35,7 @@ import { TypeOrmStorage } from '../lib/storage/typeorm/index.js';
 import { intArg, onceCleanUp, percentiles, report } from './common.js';
 import {
   benchPrefix,
+  cancelStatementsNaming,
   connectPostgres,
   connectPostgresOrSkip,
   dropStorageTables,
@@ -93,12 +94,7 @@ const dataSource = await connectPostgres({ logger: catcher } as Partial<DataSour
 const storage = new TypeOrmStorage(dataSource, { tablePrefix: prefix });
 let app: NestExpressApplication | undefined;
 const cleanUp = onceCleanUp(async () => {
-  // On Ctrl-C mid-fill: cancel the INSERT rather than wait for it to end before the DROP can.
-  await admin.query(
-    `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
-      WHERE pid <> pg_backend_pid() AND state = 'active' AND position($1 in query) > 0`,
-    [prefix],
-  );
+  await cancelStatementsNaming(admin, prefix);
   try {
     await app?.close();
   } finally {

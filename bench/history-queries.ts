@@ -18,6 +18,7 @@ import { TypeOrmStorage } from '../lib/storage/typeorm/index.js';
 import { intArg, onceCleanUp, percentiles, report } from './common.js';
 import {
   benchPrefix,
+  cancelStatementsNaming,
   connectPostgres,
   connectPostgresOrSkip,
   dropStorageTables,
@@ -91,12 +92,7 @@ const catcher = new StatementCatcher();
 const dataSource = await connectPostgres({ logger: catcher } as Partial<DataSourceOptions>);
 const storage = new TypeOrmStorage(dataSource, { tablePrefix: prefix });
 const cleanUp = onceCleanUp(async () => {
-  // On Ctrl-C mid-fill: cancel the INSERT rather than wait for it to end before the DROP can.
-  await admin.query(
-    `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
-      WHERE pid <> pg_backend_pid() AND state = 'active' AND position($1 in query) > 0`,
-    [prefix],
-  );
+  await cancelStatementsNaming(admin, prefix);
   await dropStorageTables(admin, storage);
   if (dataSource.isInitialized) await dataSource.destroy();
   await admin.destroy();

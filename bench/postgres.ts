@@ -50,6 +50,18 @@ export async function dropTables(admin: DataSource, tables: readonly string[]): 
   for (const table of tables) await admin.query(`DROP TABLE IF EXISTS "${table}"`);
 }
 
+/**
+ * Cancels the other sessions' statements that name `text` (a bench's table prefix): on Ctrl-C mid-
+ * fill, the INSERT is cancelled rather than waited for before the DROP can run.
+ */
+export async function cancelStatementsNaming(admin: DataSource, text: string): Promise<void> {
+  await admin.query(
+    `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+      WHERE pid <> pg_backend_pid() AND state = 'active' AND position($1 in query) > 0`,
+    [text],
+  );
+}
+
 /** Drops a storage's three tables. */
 export function dropStorageTables(admin: DataSource, storage: TypeOrmStorage): Promise<void> {
   return dropTables(admin, [storage.runTableName, storage.jobTableName, storage.leaseTableName]);
