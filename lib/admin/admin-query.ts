@@ -34,13 +34,16 @@ export function runQuery(params: QueryParams, jobId?: string): RunQuery {
   };
 }
 
-/** `GET api/stats`: `from` (default: 24 hours ago), `to`, `bucket` (default `'1h'`), `jobId`. */
+/**
+ * `GET api/stats`: `from` (default: 24 hours before `to`), `to` (default: now), `bucket` (default
+ * `'1h'`), `jobId`. Both defaults come from one `now`, so the last 24 hours are 24 hourly buckets.
+ */
 export function statsQuery(params: QueryParams, now: number): RunStatsQuery {
   const bucket = given(params.bucket);
   return {
     jobId: given(params.jobId) as string | undefined,
-    from: instant(params.from) ?? now - 86_400_000,
-    to: instant(params.to),
+    from: instant(params.from) ?? (instantMs(params.to) ?? now) - 86_400_000,
+    to: instant(params.to) ?? now,
     bucket: (typeof bucket === 'string' && /^\d+$/.test(bucket)
       ? Number(bucket)
       : (bucket ?? '1h')) as RunStatsQuery['bucket'],
@@ -73,4 +76,11 @@ function instant(value: unknown): string | number | undefined {
   const v = given(value);
   return (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v) as
     string | number | undefined;
+}
+
+/** A `to` given as epoch ms or an ISO string, in ms; `undefined` when absent or unreadable. */
+function instantMs(value: unknown): number | undefined {
+  const v = instant(value);
+  const ms = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
+  return Number.isFinite(ms) ? ms : undefined;
 }
