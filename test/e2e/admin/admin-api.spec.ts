@@ -23,7 +23,7 @@ describe('JobAdminModule: the JSON API', () => {
       id: 'a-cron',
       name: XSS,
       handlerName: 'ok',
-      cron: '*/5 * * * * *',
+      cron: '0 30 2 * * *',
       payload: { html: XSS },
     });
     await scheduler.addJob({ id: 'b-interval', handlerName: 'ok', interval: '10m' });
@@ -44,13 +44,13 @@ describe('JobAdminModule: the JSON API', () => {
     const [cron, interval] = first.json.items;
     expect(cron.name).toBe(XSS);
     expect(cron.payload).toStrictEqual({ html: XSS });
-    expect(cron.cronText).toBe('Every 5 seconds (UTC)');
-    expect(cron.scheduleText).toBe('Every 5 seconds (UTC)');
+    expect(cron.cronText).toBe('At 02:30 (UTC)');
+    expect(cron.scheduleText).toBe('At 02:30 (UTC)');
     expect(cron.nextFires).toHaveLength(5);
     const fires = cron.nextFires.map((at: string) => Date.parse(at));
-    expect(fires.every((at: number, i: number) => i === 0 || at - fires[i - 1] === 5_000)).toBe(
-      true,
-    );
+    expect(
+      fires.every((at: number, i: number) => i === 0 || at - fires[i - 1] === 86_400_000),
+    ).toBe(true);
     expect(cron.recentRuns).toHaveLength(1);
     expect(cron.recentRuns[0]).toMatchObject({ status: 'success' });
     expect(interval.scheduleText).toBe('Every 10 minutes');
