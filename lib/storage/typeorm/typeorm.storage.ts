@@ -1,5 +1,4 @@
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { InvalidArgumentError } from '../../errors/invalid-argument.error.js';
+import type { DataSource } from 'typeorm';
 import { RunAlreadyRecordedError } from '../../errors/run-already-recorded.error.js';
 import { InvalidOptionsError } from '../../errors/invalid-options.error.js';
 import { JobAlreadyExistsError } from '../../errors/job-already-exists.error.js';
@@ -13,7 +12,6 @@ import type {
 } from '../../interfaces/history-query.interface.js';
 import type { Job, JobStatus } from '../../interfaces/job.interface.js';
 import type { Run } from '../../interfaces/run.interface.js';
-import { checkJobWriteCondition, checkLeaseId, checkTtl } from '../cluster-arguments.js';
 import { checkPruneCriteria } from '../prune-arguments.js';
 import type {
   ClusterStorage,
@@ -30,30 +28,13 @@ import {
   type RunPruneCriteria,
   type TransactionalJobStorage,
 } from '../../interfaces/job-storage.js';
-import {
-  finishRunAndWriteJob,
-  SQLITE_CLUSTER_REASON,
-  toLeaseRecord,
-  toOrphanedJob,
-} from './cluster-sql.js';
-import {
-  checkJobQuery,
-  checkRunId,
-  checkRunQuery,
-  checkRunStatsQuery,
-} from '../history/history-arguments.js';
-import { jobPage, runPage, statsBuckets } from '../history/history-pages.js';
-import { HistorySql } from './history-sql.js';
 import { JobRowCodec } from './job-row-codec.js';
-import {
-  JOB_WRITE_COLUMNS,
-  MAX_IDS_PER_STATEMENT,
-  RUN_WRITE_COLUMNS,
-  type JobSql,
-} from './job-sql.js';
+import { JOB_WRITE_COLUMNS, RUN_WRITE_COLUMNS } from './job-sql.js';
 import { resolveJobTableNames } from './job-table-names.js';
-import { SqlSession, type QueryResultLike } from './sql-session.js';
-import { TransactionWatch } from './transaction-watch.js';
+import { SqlSession } from './sql-session.js';
+import { TypeOrmCluster } from './typeorm-cluster.js';
+import { TypeOrmHistory } from './typeorm-history.js';
+import { TypeOrmTransactionalAdd } from './typeorm-transactional-add.js';
 import { checkStorageOptions } from './typeorm-storage-options.js';
 import { dialectOf, SUPPORTED_DATA_SOURCE_TYPES_TEXT, type SqlDialect } from './typeorm-dialect.js';
 import type { TypeOrmStorageOptions } from './typeorm-storage-options.interface.js';
@@ -98,8 +79,9 @@ export class TypeOrmStorage
 
   private readonly codec: JobRowCodec;
   private readonly session: SqlSession;
-  private historySql?: HistorySql;
-  private readonly transactions = new TransactionWatch();
+  private readonly history: TypeOrmHistory;
+  private readonly transactional: TypeOrmTransactionalAdd;
+  private readonly cluster: TypeOrmCluster;
 
   /**
    * `ClusterStorage.finishRunAndWriteJob`: defined on PostgreSQL only (one statement of two
@@ -149,9 +131,12 @@ export class TypeOrmStorage
       createTables,
     );
     this.codec = new JobRowCodec(dialect);
+    this.history = new TypeOrmHistory(this.session, this.codec);
+    this.transactional = new TypeOrmTransactionalAdd(this.session, this.codec, this);
+    this.cluster = new TypeOrmCluster(this.session, this.codec, dialect);
     if (dialect === 'postgres') {
       const finishAndWrite = (run: Run, job: Job, condition: JobWriteCondition) =>
-        this.finishRunAndWrite(run, job, condition);
+        this.cluster.finishRunAndWrite(run, job, condition);
       Object.assign(this, { finishRunAndWriteJob: finishAndWrite });
     }
   }
@@ -178,55 +163,11 @@ export class TypeOrmStorage
 
   /**
    * Writes the job through the app's `EntityManager` (`addJob(definition, { manager })`): inside its
-   * open transaction, so the job exists only if that transaction commits. `committed` then tells the
-   * outcome: the manager's query runner is looked at every 100 ms (no query while the transaction is
-   * open), and once it is out of the transaction the job is read back. A manager outside any
-   * transaction writes at once. `InvalidOptionsError` for a manager of another DataSource.
+   * open transaction, so the job exists only if that transaction commits; `committed` tells the
+   * outcome (see `TypeOrmTransactionalAdd`). `InvalidOptionsError` for a manager of another DataSource.
    */
-  async createJobInTransaction(
-    job: Job,
-    manager: object,
-  ): Promise<{ committed: Promise<boolean> }> {
-    const runner = this.transactionRunner(manager);
-    if (runner === null) {
-      await this.createJob(job);
-      return { committed: Promise.resolve(true) };
-    }
-    const values = this.codec.jobValues(job, JOB_WRITE_COLUMNS);
-    // Not through the session's queue: the write belongs to the app's connection and transaction.
-    const sql = await this.session.statements();
-    let result: QueryResultLike;
-    try {
-      const statement = sql.insertJobInTransaction(values);
-      result = (await runner.query(statement.sql, statement.params, true)) as QueryResultLike;
-    } catch (error) {
-      if (this.session.isUniqueViolation(error)) throw new JobAlreadyExistsError(job.id);
-      throw error;
-    }
-    if (result.affected === 0) throw new JobAlreadyExistsError(job.id);
-    const committed = this.transactions.watch(
-      runner,
-      async () => (await this.getJob(job.id)) !== null,
-    );
-    return { committed };
-  }
-
-  /** The query runner of the manager's open transaction; `null` outside a transaction. */
-  private transactionRunner(manager: object): QueryRunner | null {
-    const given = manager as Partial<EntityManager> | null;
-    const expected =
-      'an EntityManager of the DataSource this TypeOrmStorage uses (e.g. the manager of dataSource.transaction(async (manager) => ...))';
-    if (typeof given !== 'object' || given === null || typeof given.query !== 'function') {
-      throw new InvalidOptionsError('manager', manager, expected);
-    }
-    if (
-      (given.connection ?? (given as { dataSource?: unknown }).dataSource) !==
-      this.session.dataSource
-    ) {
-      throw new InvalidOptionsError('manager', 'an EntityManager of another DataSource', expected);
-    }
-    const runner = given.queryRunner;
-    return runner !== undefined && runner.isTransactionActive && !runner.isReleased ? runner : null;
+  createJobInTransaction(job: Job, manager: object): Promise<{ committed: Promise<boolean> }> {
+    return this.transactional.createJobInTransaction(job, manager);
   }
 
   override async getJob(id: string): Promise<Job | null> {
@@ -327,58 +268,22 @@ export class TypeOrmStorage
   }
 
   /** One keyset `SELECT` (`limit + 1` rows, in `(created_at, id)` order); no OFFSET, no COUNT. */
-  override async findJobs(query?: JobQuery): Promise<Page<Job>> {
-    const q = checkJobQuery(query);
-    return this.session.use(async (sql) => {
-      const rows = await this.session.rows(this.history(sql).findJobs(q));
-      return jobPage(
-        rows.map((row) => this.codec.toJob(row)),
-        q,
-      );
-    });
+  override findJobs(query?: JobQuery): Promise<Page<Job>> {
+    return this.history.findJobs(query);
   }
 
   /** One keyset `SELECT` (`limit + 1` rows, newest first by `(start_at, id)`). */
-  override async findRuns(query?: RunQuery): Promise<Page<Run>> {
-    const q = checkRunQuery(query);
-    return this.session.use(async (sql) => {
-      const rows = await this.session.rows(this.history(sql).findRuns(q));
-      return runPage(
-        rows.map((row) => this.codec.toRun(row)),
-        q,
-      );
-    });
+  override findRuns(query?: RunQuery): Promise<Page<Run>> {
+    return this.history.findRuns(query);
   }
 
-  override async getRun(runId: string): Promise<Run | null> {
-    const id = checkRunId(runId);
-    return this.session.use(async (sql) => {
-      const [row] = await this.session.rows(this.history(sql).getRun(id));
-      return row ? this.codec.toRun(row) : null;
-    });
+  override getRun(runId: string): Promise<Run | null> {
+    return this.history.getRun(runId);
   }
 
   /** One `SELECT ... GROUP BY` over the runs' `(start_at, id)` index range. */
-  override async runStats(query: RunStatsQuery): Promise<RunStatsBucket[]> {
-    const q = checkRunStatsQuery(query);
-    return this.session.use(async (sql) => {
-      const rows = await this.session.rows(this.history(sql).runStats(q));
-      return statsBuckets(
-        q,
-        rows.map((row) => ({
-          bucket: Number(row.bucket),
-          succeeded: Number(row.succeeded),
-          failed: Number(row.failed),
-          avgDurationMs: row.avg_ms === null ? null : Number(row.avg_ms),
-          maxDurationMs: row.max_ms === null ? null : Number(row.max_ms),
-        })),
-      );
-    });
-  }
-
-  private history(sql: JobSql): HistorySql {
-    this.historySql ??= new HistorySql(sql, (ms) => this.codec.encodeInstant(new Date(ms)));
-    return this.historySql;
+  override runStats(query: RunStatsQuery): Promise<RunStatsBucket[]> {
+    return this.history.runStats(query);
   }
 
   /**
@@ -438,140 +343,65 @@ export class TypeOrmStorage
 
   /** `null` on PostgreSQL and MySQL/MariaDB; on SQLite, why cluster mode cannot use it. */
   clusterUnsupportedReason(): string | null {
-    return this.dialect === 'sqlite' ? SQLITE_CLUSTER_REASON : null;
+    return this.cluster.clusterUnsupportedReason();
   }
 
   /** The database's clock, epoch milliseconds. */
-  async clusterNow(): Promise<number> {
-    return this.session.useCluster(async (sql) =>
-      Number((await this.session.rows(sql.clusterNow()))[0]?.now),
-    );
+  clusterNow(): Promise<number> {
+    return this.cluster.clusterNow();
   }
 
   /** Inserts the lease; `InvalidArgumentError` when `leaseId` is taken. */
-  async acquireLease(leaseId: string, instanceId: string, ttlMs: number): Promise<void> {
-    const id = checkLeaseId('leaseId', leaseId);
-    const instance = checkLeaseId('instanceId', instanceId);
-    const ttl = checkTtl(ttlMs);
-    await this.session.useCluster(async (sql) => {
-      try {
-        await this.session.exec(sql.acquireLease(id, instance, ttl));
-      } catch (error) {
-        if (!this.session.isUniqueViolation(error)) throw error;
-        throw new InvalidArgumentError('leaseId', leaseId, 'a lease id that is not taken');
-      }
-    });
+  acquireLease(leaseId: string, instanceId: string, ttlMs: number): Promise<void> {
+    return this.cluster.acquireLease(leaseId, instanceId, ttlMs);
   }
 
-  async renewLease(leaseId: string, ttlMs: number): Promise<boolean> {
-    const id = checkLeaseId('leaseId', leaseId);
-    const ttl = checkTtl(ttlMs);
-    return this.session.useCluster(
-      async (sql) => (await this.session.exec(sql.renewLease(id, ttl))).affected === 1,
-    );
+  renewLease(leaseId: string, ttlMs: number): Promise<boolean> {
+    return this.cluster.renewLease(leaseId, ttlMs);
   }
 
-  async releaseLease(leaseId: string): Promise<void> {
-    const id = checkLeaseId('leaseId', leaseId);
-    await this.session.useCluster((sql) => this.session.exec(sql.releaseLease(id)));
+  releaseLease(leaseId: string): Promise<void> {
+    return this.cluster.releaseLease(leaseId);
   }
 
-  async listLeases(): Promise<LeaseRecord[]> {
-    return this.session.useCluster(async (sql) =>
-      (await this.session.rows(sql.listLeases())).map(toLeaseRecord),
-    );
+  listLeases(): Promise<LeaseRecord[]> {
+    return this.cluster.listLeases();
   }
 
   /** Deletes the expired leases, then selects the orphaned jobs (two statements). */
-  async findOrphanedJobs(): Promise<OrphanedJob[]> {
-    return this.session.useCluster(async (sql) => {
-      await this.session.exec(sql.deleteExpiredLeases());
-      return (await this.session.rows(sql.orphanedJobs())).map(toOrphanedJob);
-    });
+  findOrphanedJobs(): Promise<OrphanedJob[]> {
+    return this.cluster.findOrphanedJobs();
   }
 
   /** One `SELECT id, version` of every job. */
-  async listJobVersions(): Promise<JobVersion[]> {
-    return this.session.useCluster(async (_cluster, sql) => {
-      const rows = await this.session.rows(sql.listJobVersions());
-      return rows.map((row) => ({ id: String(row.id), version: Number(row.version) }));
-    });
+  listJobVersions(): Promise<JobVersion[]> {
+    return this.cluster.listJobVersions();
   }
 
-  /**
-   * One `SELECT ... WHERE id = ANY($1)` on PostgreSQL; on MySQL/MariaDB one `IN (...)` per
-   * `MAX_IDS_PER_STATEMENT` ids (each a consistent read of its own rows).
-   */
-  async getJobsById(ids: readonly string[]): Promise<Job[]> {
-    if (!Array.isArray(ids)) throw new InvalidArgumentError('ids', ids, 'an array of job ids');
-    const distinct = [...new Set(ids)];
-    for (const id of distinct) {
-      if (typeof id !== 'string') throw new InvalidArgumentError('ids', id, 'job ids (strings)');
-    }
-    return this.session.useCluster(async (_cluster, sql) => {
-      const jobs: Job[] = [];
-      const size = this.dialect === 'postgres' ? distinct.length : MAX_IDS_PER_STATEMENT;
-      for (let from = 0; from < distinct.length; from += size) {
-        const rows = await this.session.rows(sql.getJobsById(distinct.slice(from, from + size)));
-        for (const row of rows) jobs.push(this.codec.toJob(row));
-      }
-      return jobs;
-    });
+  /** The jobs with these ids (PostgreSQL: one `= ANY($1)`; MySQL: `IN` lists of 1,000). */
+  getJobsById(ids: readonly string[]): Promise<Job[]> {
+    return this.cluster.getJobsById(ids);
   }
 
   /** One conditional `UPDATE` (a compare-and-set on `version`, the claim and the lease). */
-  async writeJobIf(job: Job, condition: JobWriteCondition): Promise<boolean> {
-    const values = this.codec.jobValues(job, JOB_WRITE_COLUMNS);
-    const checked = checkJobWriteCondition(condition);
-    return this.session.useCluster(
-      async (sql) => (await this.session.exec(sql.writeJobIf(values, checked))).affected === 1,
-    );
+  writeJobIf(job: Job, condition: JobWriteCondition): Promise<boolean> {
+    return this.cluster.writeJobIf(job, condition);
   }
 
   /** One `INSERT ... SELECT ... WHERE EXISTS` (the claim); a recorded fire as `createRun` says it. */
-  async createClaimedRun(run: Run, claimedBy: string): Promise<boolean> {
-    const values = this.codec.runValues(run, RUN_WRITE_COLUMNS);
-    const lease = checkLeaseId('claimedBy', claimedBy);
-    return this.session.useCluster(async (sql) => {
-      try {
-        return (
-          (await this.session.exec(sql.insertClaimedRun(values, run.jobId, lease))).affected === 1
-        );
-      } catch (error) {
-        if (!this.session.isUniqueViolation(error)) throw error;
-        throw new RunAlreadyRecordedError(run.jobId, run.scheduledAt, run.attempt);
-      }
-    });
+  createClaimedRun(run: Run, claimedBy: string): Promise<boolean> {
+    return this.cluster.createClaimedRun(run, claimedBy);
   }
 
   /** One `UPDATE ... WHERE status = 'running'` of the run's end fields. */
-  async finishRun(run: Run): Promise<boolean> {
-    const values = this.codec.runValues(run, RUN_WRITE_COLUMNS);
-    return this.session.useCluster(
-      async (sql) => (await this.session.exec(sql.finishRun(values))).affected === 1,
-    );
-  }
-
-  private async finishRunAndWrite(
-    run: Run,
-    job: Job,
-    condition: JobWriteCondition,
-  ): Promise<RunEndOutcome> {
-    const runValues = this.codec.runValues(run, RUN_WRITE_COLUMNS);
-    const jobValues = this.codec.jobValues(job, JOB_WRITE_COLUMNS);
-    const checked = checkJobWriteCondition(condition);
-    return this.session.useCluster(async (sql) => {
-      const [row] = await this.session.rows(
-        finishRunAndWriteJob(sql, runValues, jobValues, checked),
-      );
-      return { finished: Number(row?.finished) === 1, released: Number(row?.released) === 1 };
-    });
+  finishRun(run: Run): Promise<boolean> {
+    return this.cluster.finishRun(run);
   }
 
   /** Marks the storage closed; the DataSource is the app's and stays open. Idempotent. */
   override async close(): Promise<void> {
     this.session.close();
-    this.transactions.close();
+    this.transactional.close();
   }
 
   /** Runs `SELECT 1`. */
