@@ -44,6 +44,9 @@ const SLOW_JOBS = intArg('jobs', 1_500);
 /** Once-jobs of each no-op drain. */
 const NOOP_JOBS = intArg('noop-jobs', 1_500);
 const CONCURRENT = intArg('concurrent', 10);
+/** The bulk drain: once-jobs, and `concurrentRuns` of each instance (the persisted drain's 50). */
+const BULK_JOBS = intArg('bulk-jobs', 10_000);
+const BULK_CONCURRENT = intArg('bulk-concurrent', 50);
 const HANDLER_MS = intArg('handler-ms', 50);
 const IDLE_SECONDS = intArg('idle-seconds', 10);
 /** Jobs of the larger idle instance, and of the poll's read compared. */
@@ -56,7 +59,7 @@ const listArg = (name: string, fallback: string): string[] =>
   (process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback).split(
     ',',
   );
-const PHASES = new Set(listArg('phases', 'slow,noop,single,periodic,idle'));
+const PHASES = new Set(listArg('phases', 'slow,noop,single,bulk,periodic,idle'));
 const COUNTS = listArg('instances', '1,2,3').map(Number);
 /** The default cluster timings (ms). */
 const POLL_MS = 1_000;
@@ -95,12 +98,20 @@ interface Drain {
   wrongRuns: number;
 }
 
+/** How a drain's instances run besides cluster mode. */
+interface DrainSetup {
+  concurrent?: number;
+  /** `enableBatchUpdate` (cluster off only: cluster mode refuses it). */
+  batched?: boolean;
+}
+
 function childConfig(
   prefix: string,
   name: string,
   cluster: boolean,
   handlerMs: number,
   timings: Partial<typeof SHORT> = {},
+  setup: DrainSetup = {},
 ): ClusterChildConfig {
   return {
     type: 'postgres',
@@ -117,7 +128,11 @@ function childConfig(
       : null,
     name,
     handlers: { work: { ms: handlerMs } },
-    scheduler: { concurrentRuns: CONCURRENT, shutdownTimeout: '10s' },
+    scheduler: {
+      concurrentRuns: setup.concurrent ?? CONCURRENT,
+      shutdownTimeout: '10s',
+      ...(setup.batched === true ? { enableBatchUpdate: true, batchSize: 500 } : {}),
+    },
     events: [],
     countQueries: true,
   };
@@ -183,6 +198,7 @@ async function drain(
   cluster: boolean,
   handlerMs: number,
   jobs: number,
+  setup: DrainSetup = {},
 ): Promise<Drain> {
   const prefix = benchPrefix();
   const storage = new TypeOrmStorage(admin, { tablePrefix: prefix });
@@ -193,7 +209,9 @@ async function drain(
     const start = (): ClusterChild[] => {
       for (let i = 0; i < instances; i++) {
         const name = `${cluster ? 'node' : 'single'}-${i + 1}`;
-        children.push(new ClusterChild(name, childConfig(prefix, name, cluster, handlerMs)));
+        children.push(
+          new ClusterChild(name, childConfig(prefix, name, cluster, handlerMs, {}, setup)),
+        );
       }
       return children;
     };
@@ -494,6 +512,21 @@ try {
       );
     }
   }
+  const bulk: Drain[] = [];
+  let bulkSingle: Drain | undefined;
+  if (PHASES.has('bulk')) {
+    process.stdout.write(
+      `(v) bulk drain: ${int(BULK_JOBS)} no-op once-jobs, concurrentRuns ${BULK_CONCURRENT} per instance\n`,
+    );
+    const setup = { concurrent: BULK_CONCURRENT };
+    for (const n of COUNTS) {
+      bulk.push(await drain(admin, n, true, 0, BULK_JOBS, setup));
+      printDrain(bulk.at(-1)!, bulk[0] === bulk.at(-1) ? undefined : bulk[0]);
+    }
+    bulkSingle = await drain(admin, 1, false, 0, BULK_JOBS, { ...setup, batched: true });
+    process.stdout.write('  batching on (enableBatchUpdate, batchSize 500):\n');
+    printDrain(bulkSingle, undefined);
+  }
   const periodics: Periodic[] = [];
   if (PHASES.has('periodic')) {
     process.stdout.write(
@@ -524,7 +557,13 @@ try {
         ` a poll's read of ${int(MANY_JOBS)} unchanged jobs: ${fixed(poll.versionsMs, 1)} ms CPU (ids and versions) against ${fixed(poll.fullMs, 1)} ms for every full row\n`,
     );
   }
-  const all = [...slow, ...noop, ...(single ? [single] : [])];
+  const all = [
+    ...slow,
+    ...noop,
+    ...(single ? [single] : []),
+    ...bulk,
+    ...(bulkSingle ? [bulkSingle] : []),
+  ];
   const ratio3 = ratioOf(slow, 3);
   process.stdout.write(
     `aim: 3 instances >= 2.5x of 1 with the ${HANDLER_MS} ms handler: ${fixed(ratio3, 2)}x (${ratio3 >= 2.5 ? 'met' : 'NOT met'});` +
@@ -546,6 +585,13 @@ try {
     statementsPerRunSingle: single?.statementsPerRun,
     statementsPerRunCluster: noop.map((d) => d.statementsPerRun),
     statementsPerRunClusterSlow: slow.map((d) => d.statementsPerRun),
+    bulkJobs: BULK_JOBS,
+    bulkConcurrent: BULK_CONCURRENT,
+    bulkRunsPerSec: bulk.map((d) => d.runsPerSec),
+    bulkStatementsPerRun: bulk.map((d) => d.statementsPerRun),
+    bulkNodeCpuMsPerRun: bulk.map((d) => d.nodeCpuMsPerRun),
+    bulkPostgresCpuMsPerRun: bulk.map((d) => d.postgresCpuMsPerRun),
+    bulkSingleBatchedRunsPerSec: bulkSingle?.runsPerSec,
     periodicJobs: PERIODIC_JOBS,
     periodicRunsPerSec: periodics.map((p) => p.runsPerSec),
     periodicStatementsPerRun: periodics.map((p) => p.statementsPerRun),

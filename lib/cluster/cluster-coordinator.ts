@@ -15,6 +15,7 @@ import type { ClusterStorage, RunEndOutcome } from '../interfaces/cluster-storag
 import type { JobStorage } from '../interfaces/job-storage.js';
 import { copyJob } from '../core/record-copy.js';
 import { ClusterMember } from './cluster-member.js';
+import { ClusterWrites } from './cluster-writes.js';
 
 /** How much longer than `pollInterval` a fire waits for the instance it prefers. */
 const HANDOFF_MARGIN_MS = 250;
@@ -34,6 +35,7 @@ export class ClusterCoordinator implements RunCoordinator {
   readonly storesRegularNext = true;
   readonly handOffMs: number;
   private readonly member: ClusterMember;
+  private readonly writes: ClusterWrites;
 
   constructor(
     private readonly storage: JobStorage & ClusterStorage,
@@ -41,6 +43,7 @@ export class ClusterCoordinator implements RunCoordinator {
     private readonly host: CoordinatorHost,
   ) {
     this.member = new ClusterMember(storage, options, host);
+    this.writes = new ClusterWrites(storage);
     this.handOffMs = options.cluster.pollInterval + HANDOFF_MARGIN_MS;
   }
 
@@ -123,7 +126,7 @@ export class ClusterCoordinator implements RunCoordinator {
 
   /** Inserted only while the claim is this instance's. */
   insertRun(active: ActiveRun): Promise<boolean> {
-    return this.storage.createClaimedRun(active.run, active.claim);
+    return this.writes.insertRun(active.run, active.claim);
   }
 
   /** A claimed fire did not start (its run could not be recorded): claimed by nobody again. */
@@ -180,12 +183,7 @@ export class ClusterCoordinator implements RunCoordinator {
             lease: active.claim,
           });
         }
-        claimed ||= await storage.writeJobIf(entry.job, {
-          version: active.expectedVersion,
-          claimedBy: null,
-          claim: active.claim,
-          lease: active.claim,
-        });
+        claimed ||= await this.writes.claim(entry.job, active.expectedVersion, active.claim);
         host.faults.succeeded();
       } catch (err) {
         failure = err;
@@ -275,14 +273,13 @@ export class ClusterCoordinator implements RunCoordinator {
     const entry = fire.entry;
     const job = entry.job;
     const release = { version: versionBefore, claimedBy: active.claim, claim: null };
-    if (storage.finishRunAndWriteJob !== undefined) {
+    if (this.writes.endsInOne) {
       // Both in one statement: the job is written only if the run's end was (both or neither).
-      const both = storage.finishRunAndWriteJob.bind(storage);
       let outcome: RunEndOutcome = { finished: false, released: false };
       const written = await host.writes.conditional(
         `the end of run ${run.id} of job "${job.id}"`,
         async () => {
-          outcome = await both(run, job, release);
+          outcome = await this.writes.endAndRelease(run, job, release);
           return outcome.finished && outcome.released;
         },
         async () =>

@@ -16,6 +16,13 @@ import { withTimeout } from './with-timeout.js';
 
 /** The shortest time between two polls when claims are being lost (`pollSoon`). */
 export const EARLY_POLL_GAP_MS = 100;
+/**
+ * An early poll comes no sooner than this many times the last poll's duration after it began: a
+ * poll reads every job's version, so with many jobs (10,000: tens of ms of CPU here and in the
+ * database) polls on every lost claim would cost more than the claims they spare. A lost claim
+ * costs one row of a claim statement.
+ */
+export const EARLY_POLL_COST_FACTOR = 10;
 
 /**
  * This instance's membership of a cluster: its lease (taken at start, renewed by a heartbeat), the
@@ -30,6 +37,8 @@ export class ClusterMember {
   /** When the last poll began and when the next one is due (host clock, epoch ms). */
   private lastPollAt = -Infinity;
   private nextPollAt = Infinity;
+  /** How long the last poll took (host clock, ms). */
+  private lastPollMs = 0;
   /** Jobs that cannot be scheduled here (a bad cron), by id: the version read, not read again. */
   private readonly unschedulable = new Map<string, number>();
   private reaping = false;
@@ -121,7 +130,8 @@ export class ClusterMember {
     // Another instance may have joined since the last look: the next poll lists the leases too.
     this.membersStale = true;
     if (this.pollTimer === undefined || !this.host.isStarted()) return; // a poll is under way
-    const at = this.lastPollAt + EARLY_POLL_GAP_MS;
+    const at =
+      this.lastPollAt + Math.max(EARLY_POLL_GAP_MS, this.lastPollMs * EARLY_POLL_COST_FACTOR);
     if (at >= this.nextPollAt) return;
     clearTimeout(this.pollTimer);
     this.schedulePoll(Math.max(0, at - this.host.now()));
@@ -131,8 +141,9 @@ export class ClusterMember {
     this.nextPollAt = this.host.now() + delay;
     this.pollTimer = setTimeout(() => {
       this.pollTimer = undefined;
-      this.lastPollAt = this.host.now();
+      const began = (this.lastPollAt = this.host.now());
       void this.poll().finally(() => {
+        this.lastPollMs = this.host.now() - began;
         // Not when the scheduler stopped meanwhile, nor when a start() after it began its own round.
         if (this.host.isStarted() && this.pollTimer === undefined) this.schedulePoll();
       });

@@ -112,6 +112,42 @@ export interface ClusterStorage {
    * first, `released` the second.
    */
   finishRunAndWriteJob?(run: Run, job: Job, condition: JobWriteCondition): Promise<RunEndOutcome>;
+  /**
+   * Optional (`TypeOrmStorage` on PostgreSQL), a batch of claims in one statement: for each, what
+   * `writeJobIf(job, { version, claimedBy: null, claim: lease, lease })` does, except that a job row
+   * another writer holds locked at that moment is skipped (false), not waited for. Resolves, in
+   * order, whether each job was claimed. Job ids must be distinct.
+   */
+  claimJobs?(claims: readonly JobClaim[], lease: string): Promise<boolean[]>;
+  /**
+   * Optional (`TypeOrmStorage` on PostgreSQL), `createClaimedRun` for many runs in one statement:
+   * resolves, in order, true for each run stored; false for a run not stored, because its job is not
+   * claimed by `claimedBy`, or because its fire or id is recorded already (`createClaimedRun` tells
+   * which). Run ids must be distinct.
+   */
+  createClaimedRuns?(runs: readonly Run[], claimedBy: string): Promise<boolean[]>;
+  /**
+   * Optional (`TypeOrmStorage` on PostgreSQL), `finishRunAndWriteJob(run, job, { version, claimedBy,
+   * claim: null })` for many runs in one statement: each end and its release land both or neither.
+   * Resolves the outcomes in order. Run ids and job ids must be distinct.
+   */
+  finishRunsAndReleaseJobs?(ends: readonly RunRelease[]): Promise<RunEndOutcome[]>;
+}
+
+/** One claim of `claimJobs`: the job as it is to be stored, and the version it must be stored at. */
+export interface JobClaim {
+  job: Job;
+  version: number;
+}
+
+/** One end of `finishRunsAndReleaseJobs`: the run's end, then the job, released, if still so. */
+export interface RunRelease {
+  run: Run;
+  job: Job;
+  /** The stored job's version must be this. */
+  version: number;
+  /** The stored job must be claimed by this lease id. */
+  claimedBy: string;
 }
 
 /** What `finishRunAndWriteJob` wrote. */

@@ -59,7 +59,14 @@ export interface ClusterChildConfig {
   /** Scheduler options besides `cluster` and `logger` (durations as strings or ms). */
   scheduler?: Pick<
     SchedulerOptions,
-    'concurrentRuns' | 'jobTimeout' | 'retryDelay' | 'shutdownTimeout' | 'misfireThreshold'
+    | 'concurrentRuns'
+    | 'jobTimeout'
+    | 'retryDelay'
+    | 'shutdownTimeout'
+    | 'misfireThreshold'
+    | 'enableBatchUpdate'
+    | 'batchSize'
+    | 'batchFlushInterval'
   >;
   /** The run events printed as lines (default: started, succeeded, failed, retrying, timed out). */
   events?: JobEventType[];

@@ -36,7 +36,9 @@ export class ClusterChild {
     readonly name: string,
     config: ClusterChildConfig,
   ) {
-    this.process = spawn(process.execPath, ['--import', 'tsx', CLUSTER_CHILD_SCRIPT], {
+    // CLUSTER_CHILD_NODE_ARGS: extra node flags for the children (e.g. `--cpu-prof` to profile them).
+    const extra = process.env.CLUSTER_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    this.process = spawn(process.execPath, [...extra, '--import', 'tsx', CLUSTER_CHILD_SCRIPT], {
       cwd: ROOT,
       env: { ...process.env, CLUSTER_CHILD_CONFIG: JSON.stringify(config) },
       stdio: ['ignore', 'pipe', 'pipe'],

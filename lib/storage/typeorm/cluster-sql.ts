@@ -26,7 +26,7 @@ export const DATABASE_NOW_MS: Readonly<Record<ClusterDialect, string>> = Object.
 });
 
 /** The run columns `finishRun` writes: a run's end. */
-const RUN_END_COLUMNS: ReadonlySet<string> = new Set([
+export const RUN_END_COLUMNS: ReadonlySet<string> = new Set([
   'status',
   'end_at',
   'output',
@@ -54,10 +54,12 @@ const LEASE_MS = column(LEASE_COLUMNS, 'expires_at_ms');
 export class ClusterSql {
   /** Escapes an identifier. */
   readonly q: (name: string) => string;
-  private readonly jobs: string;
-  private readonly runs: string;
-  private readonly leases: string;
-  private readonly now: string;
+  /** The tables, qualified and escaped. */
+  readonly jobs: string;
+  readonly runs: string;
+  readonly leases: string;
+  /** The database's clock in epoch milliseconds, as an expression. */
+  readonly now: string;
 
   constructor(
     readonly dialect: ClusterDialect,
@@ -169,15 +171,17 @@ export class ClusterSql {
     else if (condition.claimedBy !== undefined) {
       where.push(`${q('claimed_by')} = ${p.add(condition.claimedBy)}`);
     }
-    if (condition.lease !== undefined) {
-      where.push(
-        `EXISTS (SELECT 1 FROM ${this.leases} AS l WHERE l.${q('id')} = ${p.add(condition.lease)} AND l.${q('expires_at_ms')} > ${this.now})`,
-      );
-    }
+    if (condition.lease !== undefined) where.push(this.leaseLive(p.add(condition.lease)));
     return {
       sql: `UPDATE ${this.jobs} SET ${sets.join(', ')} WHERE ${where.join(' AND ')}`,
       params: p.values,
     };
+  }
+
+  /** The condition that the lease `placeholder` names exists and has not expired (database clock). */
+  leaseLive(placeholder: string): string {
+    const q = this.q;
+    return `EXISTS (SELECT 1 FROM ${this.leases} AS l WHERE l.${q('id')} = ${placeholder} AND l.${q('expires_at_ms')} > ${this.now})`;
   }
 
   /**

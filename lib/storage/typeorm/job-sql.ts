@@ -65,7 +65,11 @@ export class Params {
  * column's value in every row (row order kept), so a batch of any size binds `columns.length`
  * parameters. node-postgres writes each array as an array literal (strings quoted, `null` as NULL).
  */
-function unnest(p: Params, columns: readonly ColumnSpec[], rows: readonly unknown[][]): string {
+export function unnest(
+  p: Params,
+  columns: readonly ColumnSpec[],
+  rows: readonly unknown[][],
+): string {
   const arrays = columns.map((column, i) => {
     const values = rows.map((row) => row[i]);
     return `${p.add(values)}::${postgresCast(column.kind)}[]`;

@@ -1,15 +1,18 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument.error.js';
 import { RunAlreadyRecordedError } from '../../errors/run-already-recorded.error.js';
 import type {
+  JobClaim,
   JobVersion,
   JobWriteCondition,
   LeaseRecord,
   OrphanedJob,
   RunEndOutcome,
+  RunRelease,
 } from '../../interfaces/cluster-storage.js';
 import type { Job } from '../../interfaces/job.interface.js';
 import type { Run } from '../../interfaces/run.interface.js';
 import { checkJobWriteCondition, checkLeaseId, checkTtl } from '../cluster-arguments.js';
+import { claimJobs, finishRunsAndReleaseJobs, insertClaimedRuns } from './cluster-batch-sql.js';
 import {
   finishRunAndWriteJob,
   SQLITE_CLUSTER_REASON,
@@ -163,4 +166,82 @@ export class TypeOrmCluster {
       return { finished: Number(row?.finished) === 1, released: Number(row?.released) === 1 };
     });
   }
+
+  /** PostgreSQL: one `UPDATE ... FROM unnest(...)` over the rows it could lock (`SKIP LOCKED`). */
+  async claimJobs(claims: readonly JobClaim[], lease: string): Promise<boolean[]> {
+    const id = checkLeaseId('lease', lease);
+    const rows = claims.map(({ job, version }) => {
+      checkJobWriteCondition({ version });
+      return [...this.codec.jobValues(job, JOB_WRITE_COLUMNS), version];
+    });
+    const ids = distinctIds(
+      'claims',
+      claims.map((c) => c.job.id),
+    );
+    if (rows.length === 0) return [];
+    return this.session.useCluster(async (sql) => {
+      const claimed = new Set(
+        (await this.session.rows(claimJobs(sql, rows, id))).map((row) => String(row.id)),
+      );
+      return ids.map((jobId) => claimed.has(jobId));
+    });
+  }
+
+  /** PostgreSQL: one `INSERT ... SELECT ... FROM unnest(...) ON CONFLICT DO NOTHING`. */
+  async createClaimedRuns(runs: readonly Run[], claimedBy: string): Promise<boolean[]> {
+    const lease = checkLeaseId('claimedBy', claimedBy);
+    const ids = distinctIds(
+      'runs',
+      runs.map((r) => r.id),
+    );
+    if (runs.length === 0) return [];
+    const rows = runs.map((run) => this.codec.runValues(run, RUN_WRITE_COLUMNS));
+    return this.session.useCluster(async (sql) => {
+      const stored = new Set(
+        (await this.session.rows(insertClaimedRuns(sql, rows, lease))).map((row) => String(row.id)),
+      );
+      return ids.map((runId) => stored.has(runId));
+    });
+  }
+
+  /** PostgreSQL: two data-modifying CTEs over `unnest(...)`, one statement. */
+  async finishRunsAndReleaseJobs(ends: readonly RunRelease[]): Promise<RunEndOutcome[]> {
+    const runIds = distinctIds(
+      'ends',
+      ends.map((e) => e.run.id),
+    );
+    distinctIds(
+      'ends',
+      ends.map((e) => e.job.id),
+    );
+    if (ends.length === 0) return [];
+    const runRows = ends.map((e) => this.codec.runValues(e.run, RUN_WRITE_COLUMNS));
+    const jobRows = ends.map((e) => {
+      checkJobWriteCondition({ version: e.version });
+      const claimed = checkLeaseId('claimedBy', e.claimedBy);
+      return [...this.codec.jobValues(e.job, JOB_WRITE_COLUMNS), e.version, claimed, e.run.id];
+    });
+    return this.session.useCluster(async (sql) => {
+      const finished = new Set<string>();
+      const released = new Set<string>();
+      for (const row of await this.session.rows(finishRunsAndReleaseJobs(sql, runRows, jobRows))) {
+        (row.kind === 'f' ? finished : released).add(String(row.id));
+      }
+      return ends.map((e, i) => ({
+        finished: finished.has(runIds[i] as string),
+        released: released.has(e.job.id),
+      }));
+    });
+  }
+}
+
+/** The ids, checked to be distinct strings (`InvalidArgumentError` naming `name` otherwise). */
+function distinctIds(name: string, ids: readonly string[]): string[] {
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (typeof id !== 'string') throw new InvalidArgumentError(name, id, 'ids (strings)');
+    if (seen.has(id)) throw new InvalidArgumentError(name, id, 'distinct ids in one batch');
+    seen.add(id);
+  }
+  return [...ids];
 }

@@ -15,11 +15,13 @@ import type { Run } from '../../interfaces/run.interface.js';
 import { checkPruneCriteria } from '../prune-arguments.js';
 import type {
   ClusterStorage,
+  JobClaim,
   JobVersion,
   JobWriteCondition,
   LeaseRecord,
   OrphanedJob,
   RunEndOutcome,
+  RunRelease,
 } from '../../interfaces/cluster-storage.js';
 import {
   JobStorage,
@@ -92,6 +94,17 @@ export class TypeOrmStorage
     job: Job,
     condition: JobWriteCondition,
   ) => Promise<RunEndOutcome>;
+  /** `ClusterStorage.claimJobs`, on PostgreSQL only (elsewhere a cluster claims one by one). */
+  declare readonly claimJobs?: (claims: readonly JobClaim[], lease: string) => Promise<boolean[]>;
+  /** `ClusterStorage.createClaimedRuns`, on PostgreSQL only. */
+  declare readonly createClaimedRuns?: (
+    runs: readonly Run[],
+    claimedBy: string,
+  ) => Promise<boolean[]>;
+  /** `ClusterStorage.finishRunsAndReleaseJobs`, on PostgreSQL only. */
+  declare readonly finishRunsAndReleaseJobs?: (
+    ends: readonly RunRelease[],
+  ) => Promise<RunEndOutcome[]>;
 
   constructor(dataSource: DataSource, options: TypeOrmStorageOptions = {}) {
     super();
@@ -135,9 +148,18 @@ export class TypeOrmStorage
     this.transactional = new TypeOrmTransactionalAdd(this.session, this.codec, this);
     this.cluster = new TypeOrmCluster(this.session, this.codec, dialect);
     if (dialect === 'postgres') {
-      const finishAndWrite = (run: Run, job: Job, condition: JobWriteCondition) =>
-        this.cluster.finishRunAndWrite(run, job, condition);
-      Object.assign(this, { finishRunAndWriteJob: finishAndWrite });
+      const cluster = this.cluster;
+      const batched: Pick<
+        ClusterStorage,
+        'finishRunAndWriteJob' | 'claimJobs' | 'createClaimedRuns' | 'finishRunsAndReleaseJobs'
+      > = {
+        finishRunAndWriteJob: (run, job, condition) =>
+          cluster.finishRunAndWrite(run, job, condition),
+        claimJobs: (claims, lease) => cluster.claimJobs(claims, lease),
+        createClaimedRuns: (runs, claimedBy) => cluster.createClaimedRuns(runs, claimedBy),
+        finishRunsAndReleaseJobs: (ends) => cluster.finishRunsAndReleaseJobs(ends),
+      };
+      Object.assign(this, batched);
     }
   }
 

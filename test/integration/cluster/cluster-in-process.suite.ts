@@ -377,19 +377,22 @@ export async function describeClusterInProcess(database: TestDatabase): Promise<
         expect(await claimOf(observer, job.id)).toMatch(/^a#/);
         const oldLease = (await a.scheduler.health()).cluster?.leaseId;
         expect(oldLease).toMatch(/^a#[0-9a-f]+$/);
-        // a's writes of a run's end: finishRunAndWriteJob on PostgreSQL (the end and the job in one
-        // statement), finishRun elsewhere; each with whether it wrote the end.
+        // a's writes of a run's end: finishRunsAndReleaseJobs on PostgreSQL (batched: each end and
+        // its job in one statement), finishRun elsewhere; each with whether it wrote the end.
         const endWrites: Array<{ runId: string; finished: Promise<boolean> }> = [];
-        const storageOfA = a.storage as TypeOrmStorage & {
-          finishRunAndWriteJob?: TypeOrmStorage['finishRunAndWriteJob'];
-        };
-        const combined = storageOfA.finishRunAndWriteJob;
-        if (combined !== undefined) {
+        const storageOfA = a.storage as TypeOrmStorage;
+        const batched = storageOfA.finishRunsAndReleaseJobs;
+        if (batched !== undefined) {
           Object.assign(storageOfA, {
-            finishRunAndWriteJob: (...args: Parameters<typeof combined>) => {
-              const outcome = combined(...args);
-              endWrites.push({ runId: args[0].id, finished: outcome.then((o) => o.finished) });
-              return outcome;
+            finishRunsAndReleaseJobs: (ends: Parameters<typeof batched>[0]) => {
+              const outcomes = batched(ends);
+              ends.forEach((end, i) =>
+                endWrites.push({
+                  runId: end.run.id,
+                  finished: outcomes.then((o) => o[i]?.finished === true),
+                }),
+              );
+              return outcomes;
             },
           });
         } else {
