@@ -3,7 +3,13 @@ import { JobNotFoundError } from '../errors/job-not-found.error.js';
 import type { Job } from '../interfaces/job.interface.js';
 import type { NormalizedSchedulerOptions } from '../interfaces/scheduler-options.interface.js';
 import type { SchedulerHealth } from '../interfaces/scheduler-health.interface.js';
-import { releaseEntry, type ActiveRun, type Fire, type JobEntry } from '../core/job-entry.js';
+import {
+  releaseEntry,
+  type ActiveRun,
+  type Fire,
+  type JobEntry,
+  type UnsureClaim,
+} from '../core/job-entry.js';
 import { mergeRunOutcome } from '../core/merge-run-outcome.js';
 import {
   CONFLICT_TRIES,
@@ -147,8 +153,8 @@ export class ClusterCoordinator implements RunCoordinator {
     return false;
   }
 
-  letGo(entry: JobEntry, claim: string): void {
-    void this.releaseClaim(entry, claim);
+  letGo(entry: JobEntry, unsure: UnsureClaim): void {
+    void this.releaseClaim(entry, unsure.claim, undefined, unsure.version);
   }
 
   /**
@@ -193,7 +199,7 @@ export class ClusterCoordinator implements RunCoordinator {
       entry.syncedAt = this.round;
     } else if (unsure !== null) {
       // Not claimed again (no valid lease, or the job changed meanwhile): the unsure claim is let go.
-      void this.releaseClaim(entry, unsure.claim);
+      this.letGo(entry, unsure);
     }
     host.slots.claimEnded(active);
     if (claimed) entry.stale = false; // what is stored is what this instance wrote
@@ -233,10 +239,18 @@ export class ClusterCoordinator implements RunCoordinator {
   /**
    * Writes the job back unclaimed and `pending` (due at `dueAt` when given), if the claim is still
    * this lease's; the write is retried until it lands. Then the fire is booked from what is stored.
+   * `landedAt`: the claim's answer was lost, and the job is stored at that version if it landed
+   * (what is held here was put back to before the claim); the release applies only then.
    */
-  private async releaseClaim(entry: JobEntry, claim: string, dueAt?: number): Promise<void> {
+  private async releaseClaim(
+    entry: JobEntry,
+    claim: string,
+    dueAt?: number,
+    landedAt?: number,
+  ): Promise<void> {
     const host = this.host;
     const job = copyJob(entry.job);
+    if (landedAt !== undefined) job.version = landedAt;
     const expected = job.version;
     if (job.status === 'running') job.status = 'pending';
     if (dueAt !== undefined && job.status === 'pending') job.nextRunAt = new Date(dueAt);

@@ -210,7 +210,7 @@ export class Firing {
   restart(fire: Fire, unsure: UnsureClaim | null): void {
     const entry = fire.entry;
     if (!this.ctx.isStarted() || fire.gen !== entry.gen || entry.removed) {
-      if (unsure !== null) this.coordinator().letGo(entry, unsure.claim);
+      if (unsure !== null) this.coordinator().letGo(entry, unsure);
       return;
     }
     entry.gen++;
@@ -266,7 +266,7 @@ export class Firing {
     if (unsure === null) return;
     fire.unsure = null;
     fire.entry.writing--;
-    this.coordinator().letGo(fire.entry, unsure.claim);
+    this.coordinator().letGo(fire.entry, unsure);
   }
 
   /** Stopping: the fires booked and waiting will not run (claims that may have landed are let go). */

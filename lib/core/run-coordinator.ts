@@ -63,8 +63,11 @@ export interface RunCoordinator {
    * refused (another instance recorded it lost): its outcome here is no event.
    */
   writeEnd(active: ActiveRun, versionBefore: number, decidedNext: boolean): Promise<boolean>;
-  /** A fire with a claim that may have landed will not be claimed again: the claim is let go. */
-  letGo(entry: JobEntry, claim: string): void;
+  /**
+   * A fire with a claim that may have landed (at `unsure.version`) will not be claimed again: the
+   * claim is let go, if it landed.
+   */
+  letGo(entry: JobEntry, unsure: UnsureClaim): void;
 }
 
 /** What a coordinator may ask of the scheduler it serves. */

@@ -447,6 +447,95 @@ export async function describeCluster(database: TestDatabase): Promise<void> {
           `[${database.label}] SIGTERM to ${second.child.name} mid-run: stopped in ${stopMs} ms, its run recorded success`,
         );
       }, 60_000);
+
+      it('records every run of an instance killed holding a claimed batch lost, and retries each once elsewhere', async () => {
+        const { storage, maker, prefix } = await setUp();
+        const instances = await startInstances(prefix);
+        const JOBS = 24;
+        const ids = Array.from({ length: JOBS }, (_, i) => `batch-${String(i).padStart(2, '0')}`);
+        // All due at one instant: each instance claims its share in one go (batched on PostgreSQL).
+        const dueAt = new Date(Date.now() + 300);
+        for (const id of ids) {
+          await maker.addJob({
+            id,
+            name: id,
+            type: 'once',
+            runAt: dueAt,
+            handlerName: 'work',
+            payload: { ms: 4_000, retryMs: 100 } satisfies HandlerPayload,
+            maxRetry: 1,
+          });
+        }
+        // The instance with the most runs going on, once they are all recorded running.
+        let victim: ClusterChild | undefined;
+        let held: string[] = [];
+        await waitFor('runs to be recorded running', async () => {
+          const running = new Set(
+            (await Promise.all(ids.map((id) => storage.getRuns(id, 5))))
+              .flat()
+              .filter((run) => run.status === 'running')
+              .map((run) => run.id),
+          );
+          const byChild = instances.map((child) =>
+            child
+              .runs('run.started')
+              .map((l) => l.runId ?? '')
+              .filter((runId) => running.has(runId)),
+          );
+          const most = Math.max(...byChild.map((r) => r.length));
+          if (most < 3) return false;
+          const index = byChild.findIndex((r) => r.length === most);
+          victim = instances[index];
+          held = byChild[index]!;
+          return true;
+        });
+        expect(await victim!.kill()).toStrictEqual({ code: null, signal: 'SIGKILL' });
+        const survivors = instances.filter((child) => child !== victim);
+
+        // Every job ends completed, with exactly one successful run; the victim's runs failed, lost.
+        await waitFor(
+          'every job to complete',
+          async () =>
+            (await Promise.all(ids.map((id) => storage.getJob(id)))).every(
+              (job) => job?.status === 'completed',
+            ),
+          LEASE_TTL_MS + HEARTBEAT_MS + 15_000,
+          100,
+        );
+        const runs = (await Promise.all(ids.map((id) => storage.getRuns(id, 10)))).flat();
+        for (const id of ids) {
+          const mine = runs.filter((run) => run.jobId === id);
+          expect(mine.filter((run) => run.status === 'success')).toHaveLength(1);
+          // One run per attempt: no fire ran twice.
+          expect(new Set(mine.map((run) => run.attempt)).size).toBe(mine.length);
+        }
+        // The runs recorded lost are the victim's: those seen running, and any it began after that.
+        const lost = runs.filter((run) => run.status === 'failed');
+        const victimRuns = new Set(victim!.runs('run.started').map((l) => l.runId ?? ''));
+        for (const runId of held) expect(lost.map((run) => run.id)).toContain(runId);
+        for (const run of lost) {
+          expect(victimRuns.has(run.id)).toBe(true);
+          expect(run.attempt).toBe(1);
+          expect(run.error).toMatch(/InstanceLostError/);
+        }
+        // Each lost run's job was retried (attempt 2) on a survivor, and succeeded.
+        const retried = runs.filter((run) => run.attempt === 2);
+        expect(retried.map((run) => run.jobId).sort()).toStrictEqual(
+          lost.map((run) => run.jobId).sort(),
+        );
+        const survivorRuns = new Set(
+          survivors.flatMap((child) => child.runs('run.succeeded')).map((l) => l.runId),
+        );
+        for (const run of retried) {
+          expect(run.status).toBe('success');
+          expect(survivorRuns.has(run.id)).toBe(true);
+        }
+        expect((await runStatusCounts(admin, storage)).running ?? 0).toBe(0);
+        expect(await claimedOrRunningJobs(storage)).toBe(0);
+        console.log(
+          `[${database.label}] killed ${victim!.name} holding ${lost.length} runs of ${JOBS} due at once: each recorded lost and retried once on the others`,
+        );
+      }, 60_000);
     },
   );
 }

@@ -162,10 +162,37 @@ describe('ClusterCoordinator (one instance of several sharing a database)', () =
     const active = activeRun(host, entry);
     coordinator.launch(active);
     await settle();
-    coordinator.letGo(entry, active.claim);
+    coordinator.letGo(entry, { claim: active.claim, version: entry.job.version });
     await settle();
     expect(storage.claimOf(entry.job.id)).toBeNull();
     expect((await storage.getJob(entry.job.id))?.status).toBe('pending');
     expect(host.flight.size).toBe(1); // the run itself is still in flight
+  });
+
+  it('lets go a claim whose answer was lost: it landed, though the entry was put back to before it', async () => {
+    const { coordinator, entry, storage } = await setUp();
+    const lease = leaseOf(coordinator);
+    const before = entry.job.version;
+    // The claim landed; its answer did not (the entry holds the job as before the claim).
+    const claimed = { ...entry.job, status: 'running' as const, version: before + 1 };
+    expect(
+      await storage.writeJobIf(claimed, { version: before, claimedBy: null, claim: lease, lease }),
+    ).toBe(true);
+    coordinator.letGo(entry, { claim: lease, version: before + 1 });
+    await settle();
+    // Released (before the fix the release was conditioned on the version before the claim, was
+    // refused, and the job stayed running, claimed by this live lease, for good).
+    expect(storage.claimOf(entry.job.id)).toBeNull();
+    expect((await storage.getJob(entry.job.id))?.status).toBe('pending');
+    expect((await storage.getJob(entry.job.id))!.version).toBeGreaterThan(before + 1);
+  });
+
+  it('letting go a claim that did not land changes nothing stored', async () => {
+    const { coordinator, entry, storage } = await setUp();
+    const stored = await storage.getJob(entry.job.id);
+    coordinator.letGo(entry, { claim: leaseOf(coordinator), version: entry.job.version + 1 });
+    await settle();
+    expect(await storage.getJob(entry.job.id)).toStrictEqual(stored);
+    expect(storage.claimOf(entry.job.id)).toBeNull();
   });
 });
