@@ -73,7 +73,7 @@ export function schedulerParts(storage: JobStorage, options?: SchedulerOptions):
       throw new InvalidOptionsError(
         key,
         true,
-        `false in cluster mode: each claim of a fire and each end of a run is written to the database at once, and jobs are read fresh, so that other instances see them`,
+        `false in cluster mode: it batches its own writes (on PostgreSQL the claims, run records and ends of fires due together go in one statement each), each written before the run goes on, and jobs are read fresh, so that other instances see them`,
       );
     }
   }
