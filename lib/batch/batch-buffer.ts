@@ -26,7 +26,7 @@ function noop(): void {}
  * Records are buffered by id (a later write of an id replaces the buffered one, keeping its place)
  * and flushed at `batchSize`, or `flushInterval` after the first: runs first, then jobs, through the
  * inner storage's `BatchStorage` methods when it has them, else one write per record. One flush runs
- * at a time. A failed flush keeps every record and is retried with backoff (`RetryBackoff`); it is
+ * at a time; one of `PARALLEL_WRITE_FROM` records of a kind or more is written in parts at once. A failed flush keeps every record and is retried with backoff (`RetryBackoff`); it is
  * reported to the fault log when there is one, else logged (warn at first, error when it keeps
  * failing). While `maxPending` records are held, a write that adds one waits for room.
  */
@@ -274,7 +274,13 @@ export class BatchBuffer {
   private async writeRuns(runs: Map<string, Run>): Promise<void> {
     if (runs.size === 0) return;
     if (this.batch !== null) {
-      await this.batch.batchUpdateRuns(Array.from(runs.values()));
+      const batch = this.batch;
+      // A job's runs stay in one part, in their order (runs with one `startAt` keep it).
+      await inParts(
+        Array.from(runs.values()),
+        (run) => run.jobId,
+        (part) => batch.batchUpdateRuns(part),
+      );
       this.flushedRuns += runs.size;
       for (const id of runs.keys()) this.unsaved.delete(id);
       runs.clear();
@@ -291,7 +297,12 @@ export class BatchBuffer {
   private async writeJobs(jobs: Map<string, Job>): Promise<void> {
     if (jobs.size === 0) return;
     if (this.batch !== null) {
-      await this.batch.batchUpdateJobs(Array.from(jobs.values()));
+      const batch = this.batch;
+      await inParts(
+        Array.from(jobs.values()),
+        (job) => job.id,
+        (part) => batch.batchUpdateJobs(part),
+      );
       this.flushedJobs += jobs.size;
       jobs.clear();
       return;
@@ -395,4 +406,39 @@ export class BatchBuffer {
     this.room = null;
     resolve();
   }
+}
+
+/** Records from which a batched write is split in parts written at once on separate connections. */
+export const PARALLEL_WRITE_FROM = 2_000;
+/** Parts of a large batched write. */
+export const PARALLEL_WRITE_PARTS = 2;
+
+/**
+ * Writes a large batch in `PARALLEL_WRITE_PARTS` parts at once, so that the database works on it in
+ * several sessions (each part is one call, atomic as the storage makes it; a part that fails fails
+ * the flush, which keeps every record and writes them all again: the writes are idempotent). The
+ * records of one `key` go in one part, in their order. A small batch is one call.
+ */
+async function inParts<T>(
+  records: T[],
+  key: (record: T) => string,
+  write: (part: T[]) => Promise<void>,
+): Promise<void> {
+  if (records.length < PARALLEL_WRITE_FROM || PARALLEL_WRITE_PARTS < 2) return write(records);
+  const parts: T[][] = Array.from({ length: PARALLEL_WRITE_PARTS }, () => []);
+  for (const record of records) parts[hashOf(key(record)) % PARALLEL_WRITE_PARTS]!.push(record);
+  const results = await Promise.allSettled(
+    parts.map((part) => (part.length > 0 ? write(part) : undefined)),
+  );
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
+}
+
+/** A string's FNV-1a hash (spreads keys over the parts). */
+function hashOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
 }

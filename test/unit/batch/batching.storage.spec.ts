@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest';
+import { PARALLEL_WRITE_PARTS } from '../../../lib/batch/batch-buffer.js';
 import { BatchingStorage } from '../../../lib/batch/batching.storage.js';
 import type { BatchingStorageOptions } from '../../../lib/batch/batching-storage-options.interface.js';
 import { InvalidOptionsError } from '../../../lib/errors/invalid-options.error.js';
@@ -153,6 +154,58 @@ describe('BatchingStorage', () => {
       expect(inner.records('batchUpdateRuns')).toBe(1);
       expect(inner.log.slice(-2)).toStrictEqual(['batchUpdateRuns', 'batchUpdateJobs']);
       expect((await inner.memory.getJob(b.id))?.version).toBe(1);
+    });
+
+    it('writes a large flush in parts at once, each job in one part with its runs in order', async () => {
+      const { inner, storage } = setup({ batchSize: 10_000 });
+      const jobs = await addJobs(storage, 300);
+      const release = inner.hold();
+      for (const job of jobs) {
+        await storage.updateJob({ ...job, version: 1 });
+        for (let k = 0; k < 8; k++) {
+          await storage.createRun(makeRun(job.id, { id: `${job.id}-run-${k}` }));
+        }
+      }
+      const flushed = storage.flush();
+      await ticks();
+      // Both parts of the runs are out together (held), and no job write before they are written.
+      const runWrites = inner.writes.filter((w) => w.method === 'batchUpdateRuns');
+      expect(runWrites).toHaveLength(PARALLEL_WRITE_PARTS);
+      expect(inner.calls.batchUpdateJobs).toBe(0);
+      for (const write of runWrites) expect(write.records.length).toBeGreaterThan(500);
+      // Each job's runs are in one part, in the order they were written.
+      for (const job of jobs) {
+        const parts = runWrites
+          .map((w) => (w.records as Run[]).filter((r) => r.jobId === job.id).map((r) => r.id))
+          .filter((ids) => ids.length > 0);
+        expect(parts).toStrictEqual([Array.from({ length: 8 }, (_, k) => `${job.id}-run-${k}`)]);
+      }
+      release();
+      await flushed;
+      expect(inner.records('batchUpdateRuns')).toBe(2_400);
+      expect(inner.records('batchUpdateJobs')).toBe(300);
+      expect(inner.calls.batchUpdateJobs).toBe(1); // 300 jobs: under PARALLEL_WRITE_FROM, one call
+      expect(await inner.memory.getRuns(jobs[7]!.id, 10)).toHaveLength(8);
+    });
+
+    it('keeps every record of a large flush when one of its parts fails, and writes them all again', async () => {
+      const { inner, storage } = setup({ batchSize: 10_000, retryBaseDelay: 1, retryMaxDelay: 1 });
+      const jobs = await addJobs(storage, 300);
+      for (const job of jobs) {
+        for (let k = 0; k < 8; k++) {
+          await storage.createRun(makeRun(job.id, { id: `${job.id}-run-${k}` }));
+        }
+      }
+      // The second call of the flush fails; the first lands.
+      const batchUpdateRuns = inner.batchUpdateRuns.bind(inner);
+      let calls = 0;
+      inner.batchUpdateRuns = (runs: Run[]) =>
+        ++calls === 2 ? Promise.reject(new Error('part lost')) : batchUpdateRuns(runs);
+      await expect(storage.flush()).rejects.toThrow('part lost');
+      expect(storage.metrics().pendingRuns).toBe(2_400);
+      await storage.flush();
+      expect(storage.metrics().pendingRuns).toBe(0);
+      for (const job of jobs) expect(await inner.memory.getRuns(job.id, 10)).toHaveLength(8);
     });
 
     it('flushes every flushInterval while something is pending, with no timer otherwise', async () => {
