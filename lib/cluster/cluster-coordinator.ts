@@ -17,7 +17,11 @@ import {
   type RunCoordinator,
 } from '../core/run-coordinator.js';
 import { isJobStoredAs, isRunStoredAs } from '../core/write-outcome.js';
-import type { ClusterStorage, RunEndOutcome } from '../interfaces/cluster-storage.js';
+import type {
+  ClusterStorage,
+  JobWriteCondition,
+  RunEndOutcome,
+} from '../interfaces/cluster-storage.js';
 import type { JobStorage } from '../interfaces/job-storage.js';
 import { copyJob } from '../core/record-copy.js';
 import { ClusterMember } from './cluster-member.js';
@@ -154,7 +158,7 @@ export class ClusterCoordinator implements RunCoordinator {
   }
 
   letGo(entry: JobEntry, unsure: UnsureClaim): void {
-    void this.releaseClaim(entry, unsure.claim, undefined, unsure.version);
+    void this.releaseClaim(entry, unsure.claim, undefined, unsure);
   }
 
   /**
@@ -223,7 +227,11 @@ export class ClusterCoordinator implements RunCoordinator {
     } else if (failure !== undefined) {
       host.faults.failed(`the claim of a fire of job "${entry.job.id}"`, failure);
       // The claim may have landed with its answer lost: the restart confirms it or claims anew.
-      host.restart(fire, { claim: active.claim, version: active.expectedVersion + 1 });
+      host.restart(fire, {
+        claim: active.claim,
+        version: active.expectedVersion + 1,
+        lastRunAt: active.run.startAt,
+      });
     } else if (leaseValid) {
       // Claimed by another instance (or changed by one): the next poll reads what it wrote. The
       // next fire is booked here already, and the instance that wrote last holds the job as stored.
@@ -239,19 +247,22 @@ export class ClusterCoordinator implements RunCoordinator {
   /**
    * Writes the job back unclaimed and `pending` (due at `dueAt` when given), if the claim is still
    * this lease's; the write is retried until it lands. Then the fire is booked from what is stored.
-   * `landedAt`: the claim's answer was lost, and the job is stored at that version if it landed
-   * (what is held here was put back to before the claim); the release applies only then.
+   * `unsure`: the claim's answer was lost (what is held here was put back to before it); the
+   * release applies only if that very claim landed: the job stored at its version, with its run's
+   * start as `lastRunAt` (a later claim here may have reached the same version number).
    */
   private async releaseClaim(
     entry: JobEntry,
     claim: string,
     dueAt?: number,
-    landedAt?: number,
+    unsure?: UnsureClaim,
   ): Promise<void> {
     const host = this.host;
     const job = copyJob(entry.job);
-    if (landedAt !== undefined) job.version = landedAt;
+    if (unsure !== undefined) job.version = unsure.version;
     const expected = job.version;
+    const condition: JobWriteCondition = { version: expected, claimedBy: claim, claim: null };
+    if (unsure !== undefined) condition.lastRunAt = unsure.lastRunAt;
     if (job.status === 'running') job.status = 'pending';
     if (dueAt !== undefined && job.status === 'pending') job.nextRunAt = new Date(dueAt);
     host.table.touch(job);
@@ -262,7 +273,7 @@ export class ClusterCoordinator implements RunCoordinator {
       let released: boolean | undefined;
       try {
         released = await host.writes.write(`the release of job "${job.id}"`, () =>
-          this.storage.writeJobIf(job, { version: expected, claimedBy: claim, claim: null }),
+          this.storage.writeJobIf(job, condition),
         );
       } finally {
         entry.writing--;

@@ -76,6 +76,8 @@ export interface Fire {
 export interface UnsureClaim {
   claim: string;
   version: number;
+  /** The `lastRunAt` it wrote (its run's start): with the version, it tells this claim from a later one. */
+  lastRunAt: Date | null;
 }
 
 /** A run whose handler has not settled yet. */

@@ -20,6 +20,12 @@ export interface JobWriteCondition {
   claim?: string | null;
   /** When given, the write happens only while this lease exists and has not expired (database clock). */
   lease?: string;
+  /**
+   * When given, the stored `lastRunAt` must be this instant (`null`: none). With `version` and
+   * `claimedBy` it names one claim exactly: a claim writes the start of its run there, so a later
+   * claim by the same lease that reached the same version number is not mistaken for it.
+   */
+  lastRunAt?: Date | null;
 }
 
 /** A lease row, as `listLeases` returns it. Instants are epoch milliseconds by the database's clock. */

@@ -32,7 +32,7 @@ export function checkJobWriteCondition(condition: unknown): JobWriteCondition {
   if (typeof condition !== 'object' || condition === null) {
     throw new InvalidArgumentError('condition', condition, 'an object with version');
   }
-  const { version, claimedBy, claim, lease } = condition as Partial<JobWriteCondition>;
+  const { version, claimedBy, claim, lease, lastRunAt } = condition as Partial<JobWriteCondition>;
   if (typeof version !== 'number' || !Number.isSafeInteger(version)) {
     throw new InvalidArgumentError('condition.version', version, 'an integer');
   }
@@ -44,5 +44,14 @@ export function checkJobWriteCondition(condition: unknown): JobWriteCondition {
     checked.claim = claim === null ? null : checkLeaseId('condition.claim', claim);
   }
   if (lease !== undefined) checked.lease = checkLeaseId('condition.lease', lease);
+  if (lastRunAt !== undefined) {
+    if (
+      lastRunAt !== null &&
+      !(lastRunAt instanceof Date && Number.isFinite(lastRunAt.getTime()))
+    ) {
+      throw new InvalidArgumentError('condition.lastRunAt', lastRunAt, 'a valid Date or null');
+    }
+    checked.lastRunAt = lastRunAt;
+  }
   return checked;
 }

@@ -144,6 +144,12 @@ export class SharedMemoryClusterStorage extends MemoryStorage implements Cluster
       const claim = this.claims.get(job.id) ?? null;
       if (checked.claimedBy !== undefined && claim !== checked.claimedBy) return false;
       if (checked.lease !== undefined && !this.isLive(checked.lease)) return false;
+      if (
+        checked.lastRunAt !== undefined &&
+        (stored.lastRunAt?.getTime() ?? null) !== (checked.lastRunAt?.getTime() ?? null)
+      ) {
+        return false;
+      }
       await super.updateJob(job);
       if (checked.claim === null) this.claims.delete(job.id);
       else if (checked.claim !== undefined) this.claims.set(job.id, checked.claim);

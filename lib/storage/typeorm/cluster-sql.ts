@@ -4,7 +4,7 @@ import type {
   OrphanedJob,
 } from '../../interfaces/cluster-storage.js';
 import type { DbRow } from './job-row-codec.js';
-import { LEASE_COLUMNS, type ColumnSpec } from './job-table-columns.js';
+import { JOB_COLUMNS, LEASE_COLUMNS, type ColumnSpec } from './job-table-columns.js';
 import { JOB_WRITE_COLUMNS, Params, RUN_WRITE_COLUMNS, type Statement } from './job-sql.js';
 import type { SqlDialect } from './typeorm-dialect.js';
 
@@ -39,6 +39,7 @@ const column = (columns: readonly ColumnSpec[], name: string): ColumnSpec =>
   columns.find((c) => c.name === name) as ColumnSpec;
 
 const LEASE_ID = column(LEASE_COLUMNS, 'id');
+const LAST_RUN_AT = column(JOB_COLUMNS, 'last_run_at');
 const LEASE_INSTANCE_ID = column(LEASE_COLUMNS, 'instance_id');
 const LEASE_MS = column(LEASE_COLUMNS, 'expires_at_ms');
 
@@ -157,6 +158,7 @@ export class ClusterSql {
     values: readonly unknown[],
     condition: JobWriteCondition,
     p = new Params(this.dialect),
+    lastRunAt?: unknown,
   ): Statement {
     const q = this.q;
     const sets: string[] = [];
@@ -172,6 +174,11 @@ export class ClusterSql {
       where.push(`${q('claimed_by')} = ${p.add(condition.claimedBy)}`);
     }
     if (condition.lease !== undefined) where.push(this.leaseLive(p.add(condition.lease)));
+    // `lastRunAt`: the condition's instant, encoded as the column is written.
+    if (condition.lastRunAt === null) where.push(`${q('last_run_at')} IS NULL`);
+    else if (condition.lastRunAt !== undefined) {
+      where.push(`${q('last_run_at')} = ${p.add(lastRunAt, LAST_RUN_AT)}`);
+    }
     return {
       sql: `UPDATE ${this.jobs} SET ${sets.join(', ')} WHERE ${where.join(' AND ')}`,
       params: p.values,
@@ -230,10 +237,11 @@ export function finishRunAndWriteJob(
   runValues: readonly unknown[],
   jobValues: readonly unknown[],
   condition: JobWriteCondition,
+  lastRunAt?: unknown,
 ): Statement {
   const p = new Params(sql.dialect);
   const finish = sql.finishRun(runValues, p);
-  const write = sql.writeJobIf(jobValues, condition, p);
+  const write = sql.writeJobIf(jobValues, condition, p, lastRunAt);
   const q = sql.q;
   return {
     sql:

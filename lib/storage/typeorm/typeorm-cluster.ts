@@ -122,9 +122,13 @@ export class TypeOrmCluster {
   async writeJobIf(job: Job, condition: JobWriteCondition): Promise<boolean> {
     const values = this.codec.jobValues(job, JOB_WRITE_COLUMNS);
     const checked = checkJobWriteCondition(condition);
-    return this.session.useCluster(
-      async (sql) => (await this.session.exec(sql.writeJobIf(values, checked))).affected === 1,
-    );
+    return this.session.useCluster(async (sql) => {
+      const lastRunAt = checked.lastRunAt ? this.codec.encodeInstant(checked.lastRunAt) : null;
+      return (
+        (await this.session.exec(sql.writeJobIf(values, checked, undefined, lastRunAt)))
+          .affected === 1
+      );
+    });
   }
 
   /** One `INSERT ... SELECT ... WHERE EXISTS` (the claim); a recorded fire as `createRun` says it. */
@@ -161,7 +165,13 @@ export class TypeOrmCluster {
     const checked = checkJobWriteCondition(condition);
     return this.session.useCluster(async (sql) => {
       const [row] = await this.session.rows(
-        finishRunAndWriteJob(sql, runValues, jobValues, checked),
+        finishRunAndWriteJob(
+          sql,
+          runValues,
+          jobValues,
+          checked,
+          checked.lastRunAt ? this.codec.encodeInstant(checked.lastRunAt) : null,
+        ),
       );
       return { finished: Number(row?.finished) === 1, released: Number(row?.released) === 1 };
     });

@@ -174,6 +174,31 @@ export function writeJobIfSection(ctx: ClusterSuite): void {
       }
     });
 
+    it('checks lastRunAt when given: the stored instant (to the millisecond), or none for null', async () => {
+      const mine = await lease();
+      const startedAt = new Date('2031-01-02T03:04:05.678Z');
+      const job = await claim(await addJob({ lastRunAt: startedAt }), mine);
+      const release = (lastRunAt: Date | null) =>
+        ctx.storage.writeJobIf(
+          { ...job, status: 'pending', version: job.version + 1 },
+          { version: job.version, claimedBy: mine, claim: null, lastRunAt },
+        );
+      expect(await release(null)).toBe(false);
+      expect(await release(new Date(startedAt.getTime() + 1))).toBe(false);
+      expect(await ctx.storage.getJob(job.id)).toStrictEqual(job);
+      expect(await release(new Date(startedAt.getTime()))).toBe(true);
+      expect(await claimedBy(job.id, null)).toBe(true);
+
+      const never = await addJob({ lastRunAt: null });
+      const next = { ...never, name: 'next', version: never.version + 1 };
+      expect(
+        await ctx.storage.writeJobIf(next, { version: never.version, lastRunAt: startedAt }),
+      ).toBe(false);
+      expect(await ctx.storage.writeJobIf(next, { version: never.version, lastRunAt: null })).toBe(
+        true,
+      );
+    });
+
     it('refuses a bad condition with InvalidArgumentError, writing nothing', async () => {
       const job = await addJob();
       const next = { ...job, version: job.version + 1 };
@@ -184,6 +209,8 @@ export function writeJobIfSection(ctx: ClusterSuite): void {
         { version: job.version, claimedBy: '' },
         { version: job.version, claim: 7 },
         { version: job.version, lease: null },
+        { version: job.version, lastRunAt: 'yesterday' },
+        { version: job.version, lastRunAt: new Date(Number.NaN) },
       ]) {
         expect(
           await rejectionOf(ctx.storage.writeJobIf(next, condition as { version: number })),

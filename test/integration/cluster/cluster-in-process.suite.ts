@@ -495,6 +495,111 @@ export async function describeClusterInProcess(database: TestDatabase): Promise<
         expect(await duplicateFires(observer)).toStrictEqual([]);
       });
 
+      it('a lease lost mid-batch: each run of the cut-off instance is recorded lost and retried elsewhere, and its late ends are all refused', async () => {
+        const { prefix, observer } = await tables();
+        const gate = deferred();
+        gates.push(() => gate.resolve());
+        const a = await instance('a', prefix, async () => {
+          await gate.promise;
+          return 'a';
+        });
+        await a.scheduler.start();
+        // Four: within the default concurrentRuns (5), so that all run at once.
+        const ids = ['m-1', 'm-2', 'm-3', 'm-4'];
+        for (const id of ids) {
+          await a.scheduler.addJob({
+            id,
+            name: id,
+            type: 'interval',
+            interval: '1h',
+            handlerName: 'work',
+            maxRetry: 1,
+          });
+        }
+        // Triggered in one turn: a claims and records them together (one statement each on PostgreSQL).
+        await Promise.all(ids.map((id) => a.scheduler.triggerJob(id)));
+        let lost: Run[] = [];
+        await waitFor('the runs on a to be recorded running', async () => {
+          lost = (await Promise.all(ids.map((id) => observer.getRuns(id, 10))))
+            .flat()
+            .filter((run) => run.status === 'running');
+          return lost.length === ids.length;
+        });
+        // b joins once a holds them all (every instance tries a trigger: b would have run some).
+        const b = await instance('b', prefix);
+        await b.scheduler.start();
+        // a's ends, whichever write it uses, with whether each wrote the run's end.
+        const endWrites: Array<{ runId: string; finished: Promise<boolean> }> = [];
+        const storageOfA = a.storage as TypeOrmStorage;
+        const batched = storageOfA.finishRunsAndReleaseJobs;
+        if (batched !== undefined) {
+          Object.assign(storageOfA, {
+            finishRunsAndReleaseJobs: (ends: Parameters<typeof batched>[0]) => {
+              const outcomes = batched(ends);
+              ends.forEach((end, i) =>
+                endWrites.push({
+                  runId: end.run.id,
+                  finished: outcomes.then((o) => o[i]?.finished === true),
+                }),
+              );
+              return outcomes;
+            },
+          });
+        } else {
+          const finishRun = storageOfA.finishRun.bind(storageOfA);
+          Object.assign(storageOfA, {
+            finishRun: (run: Run) => {
+              const finished = finishRun(run);
+              endWrites.push({ runId: run.id, finished });
+              return finished;
+            },
+          });
+        }
+
+        a.cut();
+        // b records every run of a's batch lost once a's lease expires, and retries each one.
+        await waitFor(
+          'every run of a to be recorded lost and retried on b',
+          async () => {
+            const runs = (await Promise.all(ids.map((id) => runsOf(observer, id)))).flat();
+            return (
+              lost.every((l) => runs.some((r) => r.id === l.id && r.status === 'failed')) &&
+              ids.every((id) =>
+                runs.some((r) => r.jobId === id && r.attempt === 2 && r.status === 'success'),
+              )
+            );
+          },
+          LEASE_TTL_MS + HEARTBEAT_MS + 4_000,
+          50,
+        );
+        const recorded = new Map<string, Run>();
+        for (const id of ids)
+          for (const run of await runsOf(observer, id)) recorded.set(run.id, run);
+        for (const run of lost) {
+          expect(recorded.get(run.id)).toMatchObject({ status: 'failed', attempt: 1 });
+          expect(recorded.get(run.id)!.error).toMatch(/InstanceLostError/);
+        }
+        await waitFor('b to release every job', async () =>
+          (await Promise.all(ids.map((id) => claimOf(observer, id)))).every((c) => c === null),
+        );
+        expect(endWrites).toStrictEqual([]);
+
+        // a comes back, its handlers end: every late end is refused, and nothing stored changes.
+        const before = await Promise.all(ids.map((id) => observer.getJob(id)));
+        a.heal();
+        gate.resolve();
+        await waitFor('a to try to record every late end', () =>
+          lost.every((l) => endWrites.some((write) => write.runId === l.id)),
+        );
+        for (const write of endWrites) expect(await write.finished).toBe(false);
+        for (const id of ids) {
+          for (const run of await runsOf(observer, id))
+            expect(run).toStrictEqual(recorded.get(run.id));
+        }
+        expect(await Promise.all(ids.map((id) => observer.getJob(id)))).toStrictEqual(before);
+        expect(await duplicateFires(observer)).toStrictEqual([]);
+      });
+
       it('after all instances were down, applies the misfire policy once across the cluster', async () => {
         const { prefix, observer } = await tables();
         const a = await instance('a', prefix);

@@ -93,6 +93,7 @@ describe('ClusterCoordinator (one instance of several sharing a database)', () =
     expect(host.restart).toHaveBeenCalledWith(active.fire, {
       claim: leaseOf(coordinator),
       version: active.expectedVersion + 1,
+      lastRunAt: active.run.startAt,
     });
     expect(host.followUp).toHaveBeenCalledWith(entry, false);
     expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
@@ -162,7 +163,11 @@ describe('ClusterCoordinator (one instance of several sharing a database)', () =
     const active = activeRun(host, entry);
     coordinator.launch(active);
     await settle();
-    coordinator.letGo(entry, { claim: active.claim, version: entry.job.version });
+    coordinator.letGo(entry, {
+      claim: active.claim,
+      version: entry.job.version,
+      lastRunAt: entry.job.lastRunAt,
+    });
     await settle();
     expect(storage.claimOf(entry.job.id)).toBeNull();
     expect((await storage.getJob(entry.job.id))?.status).toBe('pending');
@@ -174,11 +179,17 @@ describe('ClusterCoordinator (one instance of several sharing a database)', () =
     const lease = leaseOf(coordinator);
     const before = entry.job.version;
     // The claim landed; its answer did not (the entry holds the job as before the claim).
-    const claimed = { ...entry.job, status: 'running' as const, version: before + 1 };
+    const startAt = new Date(Date.now() - 5_000);
+    const claimed = {
+      ...entry.job,
+      status: 'running' as const,
+      lastRunAt: startAt,
+      version: before + 1,
+    };
     expect(
       await storage.writeJobIf(claimed, { version: before, claimedBy: null, claim: lease, lease }),
     ).toBe(true);
-    coordinator.letGo(entry, { claim: lease, version: before + 1 });
+    coordinator.letGo(entry, { claim: lease, version: before + 1, lastRunAt: startAt });
     await settle();
     // Released (before the fix the release was conditioned on the version before the claim, was
     // refused, and the job stayed running, claimed by this live lease, for good).
@@ -190,9 +201,38 @@ describe('ClusterCoordinator (one instance of several sharing a database)', () =
   it('letting go a claim that did not land changes nothing stored', async () => {
     const { coordinator, entry, storage } = await setUp();
     const stored = await storage.getJob(entry.job.id);
-    coordinator.letGo(entry, { claim: leaseOf(coordinator), version: entry.job.version + 1 });
+    coordinator.letGo(entry, {
+      claim: leaseOf(coordinator),
+      version: entry.job.version + 1,
+      lastRunAt: new Date(),
+    });
     await settle();
     expect(await storage.getJob(entry.job.id)).toStrictEqual(stored);
     expect(storage.claimOf(entry.job.id)).toBeNull();
+  });
+
+  it('letting go a claim that did not land leaves a later claim of this lease at the same version alone', async () => {
+    const { coordinator, entry, storage } = await setUp();
+    const lease = leaseOf(coordinator);
+    const before = entry.job.version;
+    // The first claim (its run started at `first`) did not land; a later fire's claim (its run
+    // started at `later`) did, reaching the same version number under the same lease.
+    const first = new Date(Date.now() - 5_000);
+    const later = new Date(Date.now() - 1_000);
+    const claimed = {
+      ...entry.job,
+      status: 'running' as const,
+      lastRunAt: later,
+      version: before + 1,
+    };
+    expect(
+      await storage.writeJobIf(claimed, { version: before, claimedBy: null, claim: lease, lease }),
+    ).toBe(true);
+    coordinator.letGo(entry, { claim: lease, version: before + 1, lastRunAt: first });
+    await settle();
+    // Without the lastRunAt condition the later claim was released under its run (seen in the
+    // MariaDB chaos test: "the run did not start: another instance took the job over").
+    expect(storage.claimOf(entry.job.id)).toBe(lease);
+    expect(await storage.getJob(entry.job.id)).toStrictEqual(claimed);
   });
 });
