@@ -22,6 +22,8 @@ export async function clusterSection(
     board.row('Cluster, PostgreSQL', 'skipped (no PostgreSQL)');
     return;
   }
+  const at = (key: string, i: number): unknown =>
+    Array.isArray(c?.[key]) ? (c[key] as unknown as unknown[])[i] : undefined;
   if (c) {
     out.write(
       `  4a. handler waits ${String(c.handlerMs)} ms, ${int(c.slowJobs)} jobs: runs/s ${list(c.slowRunsPerSec, int)}` +
@@ -34,13 +36,15 @@ export async function clusterSection(
         ` idle cluster instance ${num(c.idleStatementsPerSec)} statements/s (default timings), ${num(c.idleStatementsPerSecShort)} (heartbeat 500 ms, poll 200 ms)\n` +
         `  4d. recurring jobs (${int(c.periodicJobs)} every second), 1 / 2 / 3 instances: runs/s ${list(c.periodicRunsPerSec, int)};` +
         ` statements per run ${list(c.periodicStatementsPerRun, (n) => num(n))}; claims lost per run ${list(c.periodicLostPerRun, (n) => num(n))}\n` +
+        `  4f. bulk drain, ${int(c.bulkJobs)} no-op once-jobs, concurrentRuns ${String(c.bulkConcurrent)} each: runs/s ${list(c.bulkRunsPerSec, int)}` +
+        ` (3 instances: ${int(at('bulkRunsPerSec', 2))}; aim >= 5,000: ${Number(at('bulkRunsPerSec', 2)) >= 5000 ? 'met' : 'NOT met'});` +
+        ` one instance with cluster off and batching on: ${int(c.bulkSingleBatchedRunsPerSec)};` +
+        ` statements per run ${list(c.bulkStatementsPerRun, (n) => num(n, 3))}; CPU per run, instances ${list(c.bulkNodeCpuMsPerRun, (n) => num(n))} ms, postgres ${list(c.bulkPostgresCpuMsPerRun, (n) => num(n))} ms\n` +
         `  4e. idle cluster instance with ${int(c.idleManyJobs)} jobs: CPU ${num(c.idleManyCpuMsPerSec, 1)} ms/s (100 jobs: ${num(c.idleCpuMsPerSec, 1)} ms/s);` +
         ` a poll's read of them: ${num(c.pollVersionsCpuMs, 1)} ms CPU (ids and versions) against ${num(c.pollFullCpuMs, 1)} ms (every full row)\n` +
         `  every job run exactly once: ${c.wrongRuns === 0 ? 'yes' : `NO (${String(c.wrongRuns)} wrong)`} (${int(c.seconds)} s, load after: ${load()})\n`,
     );
   }
-  const at = (key: string, i: number): unknown =>
-    Array.isArray(c?.[key]) ? (c[key] as unknown as unknown[])[i] : undefined;
   board.row(
     `Cluster, PostgreSQL, ${String(c?.handlerMs ?? 50)} ms handler: runs/s with 1 / 2 / 3 instances`,
     list(c?.slowRunsPerSec, int),
@@ -52,6 +56,25 @@ export async function clusterSection(
     list(c?.noopRunsPerSec, int),
     `${int(c?.singleRunsPerSec)} (cluster off)`,
     ratio(at('noopRunsPerSec', 0), c?.singleRunsPerSec),
+  );
+  board.row(
+    `Cluster, PostgreSQL, bulk drain (${int(c?.bulkJobs)} no-op once-jobs, concurrentRuns ${String(c?.bulkConcurrent ?? 50)} each): runs/s with 1 / 2 / 3 instances`,
+    list(c?.bulkRunsPerSec, int),
+    `${int(c?.bulkSingleBatchedRunsPerSec)} (1 instance, cluster off, batching on)`,
+    ratio(at('bulkRunsPerSec', 2), c?.bulkSingleBatchedRunsPerSec),
+  );
+  board.row(
+    'Cluster, PostgreSQL, bulk drain: statements per run; CPU per run (instances + postgres, ms), 1 / 2 / 3 instances',
+    `${list(c?.bulkStatementsPerRun, (n) => num(n, 3))}; ${list(
+      Array.isArray(c?.bulkNodeCpuMsPerRun)
+        ? (c.bulkNodeCpuMsPerRun as unknown as number[]).map(
+            (n, i) => n + Number(at('bulkPostgresCpuMsPerRun', i)),
+          )
+        : undefined,
+      (n) => num(n),
+    )}`,
+    '',
+    '',
   );
   board.row(
     'Cluster, PostgreSQL: statements per run, 1 / 2 / 3 instances; idle statements/s',
