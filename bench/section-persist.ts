@@ -154,7 +154,7 @@ function score(board: Scoreboard, f: Record<string, Figures | undefined>): void 
   const rate = (x: Figures | undefined): number | undefined => x?.runsPerSec as number | undefined;
   const ourTimeline =
     `Where our time goes: start() reads the ${int(JOBS)} jobs (${ms(on?.startMs)} ms), every handler is done at ${ms(on?.handlersMs)} ms,` +
-    ` and the last batched write (${int(on?.maxRunsPerUpsert)} runs in one statement, then their jobs in another) ends at ${ms(on?.runsMs)} ms:` +
+    ` and the last batched write of runs (its largest statement ${int(on?.maxRunsPerUpsert)} runs; a flush of 2,000 or more goes in two statements at once, then the jobs) ends at ${ms(on?.runsMs)} ms:` +
     ' the writes set the pace, and the last flush overlaps no other work';
   const cpus = (theirs: string): string =>
     `CPU per job: ${theirs}; ours ${cpuPerJob(on, 'postgres')}.`;

@@ -199,6 +199,42 @@ export async function describeClusterInProcess(database: TestDatabase): Promise<
       const q = (name: string): string => admin.driver.escape(name);
       const param = (n: number): string => (isPostgres ? `$${n}` : '?');
 
+      /**
+       * Records each write of a run's end the storage is asked for (finishRunsAndReleaseJobs on
+       * PostgreSQL, batched: each end and its job in one statement; finishRun elsewhere), with
+       * whether it wrote the run's end.
+       */
+      function watchEndWrites(
+        storage: TypeOrmStorage,
+      ): Array<{ runId: string; finished: Promise<boolean> }> {
+        const endWrites: Array<{ runId: string; finished: Promise<boolean> }> = [];
+        const batched = storage.finishRunsAndReleaseJobs;
+        if (batched !== undefined) {
+          Object.assign(storage, {
+            finishRunsAndReleaseJobs: (ends: Parameters<typeof batched>[0]) => {
+              const outcomes = batched(ends);
+              ends.forEach((end, i) =>
+                endWrites.push({
+                  runId: end.run.id,
+                  finished: outcomes.then((o) => o[i]?.finished === true),
+                }),
+              );
+              return outcomes;
+            },
+          });
+        } else {
+          const finishRun = storage.finishRun.bind(storage);
+          Object.assign(storage, {
+            finishRun: (run: Run) => {
+              const finished = finishRun(run);
+              endWrites.push({ runId: run.id, finished });
+              return finished;
+            },
+          });
+        }
+        return endWrites;
+      }
+
       /** How many rows of the run table belong to a job (plain SQL). */
       async function runRowCount(observer: TypeOrmStorage, jobId: string): Promise<number> {
         const [row] = (await admin.query(
@@ -377,34 +413,8 @@ export async function describeClusterInProcess(database: TestDatabase): Promise<
         expect(await claimOf(observer, job.id)).toMatch(/^a#/);
         const oldLease = (await a.scheduler.health()).cluster?.leaseId;
         expect(oldLease).toMatch(/^a#[0-9a-f]+$/);
-        // a's writes of a run's end: finishRunsAndReleaseJobs on PostgreSQL (batched: each end and
-        // its job in one statement), finishRun elsewhere; each with whether it wrote the end.
-        const endWrites: Array<{ runId: string; finished: Promise<boolean> }> = [];
-        const storageOfA = a.storage as TypeOrmStorage;
-        const batched = storageOfA.finishRunsAndReleaseJobs;
-        if (batched !== undefined) {
-          Object.assign(storageOfA, {
-            finishRunsAndReleaseJobs: (ends: Parameters<typeof batched>[0]) => {
-              const outcomes = batched(ends);
-              ends.forEach((end, i) =>
-                endWrites.push({
-                  runId: end.run.id,
-                  finished: outcomes.then((o) => o[i]?.finished === true),
-                }),
-              );
-              return outcomes;
-            },
-          });
-        } else {
-          const finishRun = storageOfA.finishRun.bind(storageOfA);
-          Object.assign(storageOfA, {
-            finishRun: (run: Run) => {
-              const finished = finishRun(run);
-              endWrites.push({ runId: run.id, finished });
-              return finished;
-            },
-          });
-        }
+        // a's writes of a run's end, each with whether it wrote the run's end.
+        const endWrites = watchEndWrites(a.storage);
 
         a.cut();
         const cutAt = Date.now();
@@ -528,33 +538,7 @@ export async function describeClusterInProcess(database: TestDatabase): Promise<
         // b joins once a holds them all (every instance tries a trigger: b would have run some).
         const b = await instance('b', prefix);
         await b.scheduler.start();
-        // a's ends, whichever write it uses, with whether each wrote the run's end.
-        const endWrites: Array<{ runId: string; finished: Promise<boolean> }> = [];
-        const storageOfA = a.storage as TypeOrmStorage;
-        const batched = storageOfA.finishRunsAndReleaseJobs;
-        if (batched !== undefined) {
-          Object.assign(storageOfA, {
-            finishRunsAndReleaseJobs: (ends: Parameters<typeof batched>[0]) => {
-              const outcomes = batched(ends);
-              ends.forEach((end, i) =>
-                endWrites.push({
-                  runId: end.run.id,
-                  finished: outcomes.then((o) => o[i]?.finished === true),
-                }),
-              );
-              return outcomes;
-            },
-          });
-        } else {
-          const finishRun = storageOfA.finishRun.bind(storageOfA);
-          Object.assign(storageOfA, {
-            finishRun: (run: Run) => {
-              const finished = finishRun(run);
-              endWrites.push({ runId: run.id, finished });
-              return finished;
-            },
-          });
-        }
+        const endWrites = watchEndWrites(a.storage);
 
         a.cut();
         // b records every run of a's batch lost once a's lease expires, and retries each one.
