@@ -74,6 +74,29 @@ describe('WriteBatch', () => {
     expect(await next).toBe(30);
   });
 
+  it('sends the next batch once the one out has stalled, and still answers the stalled one', async () => {
+    const r = recorder();
+    const batch = new WriteBatch(r.send, 100, 1, 20);
+    const first = batch.submit(1);
+    await tick();
+    const second = batch.submit(2);
+    await tick();
+    expect(r.batches).toStrictEqual([[1]]);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    await tick();
+    expect(r.batches).toStrictEqual([[1], [2]]);
+    r.pending[1]!.release();
+    expect(await second).toBe(20);
+    r.pending[0]!.release();
+    expect(await first).toBe(10);
+    // Both counted back once: one batch out at a time again.
+    const third = [3, 4].map((i) => batch.submit(i));
+    await tick();
+    expect(r.batches.at(-1)).toStrictEqual([3, 4]);
+    r.pending[2]!.release();
+    expect(await Promise.all(third)).toStrictEqual([30, 40]);
+  });
+
   it('rejects the items when the send throws at once', async () => {
     const batch = new WriteBatch<number, number>(
       () => {
