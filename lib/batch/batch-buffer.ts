@@ -1,5 +1,6 @@
 import type { SpanContext } from '@opentelemetry/api';
 import { RetryBackoff } from '../core/retry-backoff.js';
+import { stringHash } from '../core/string-hash.js';
 import { errorForLog } from '../core/run-output.js';
 import { settlesWithin, sleep } from '../core/settles-within.js';
 import { JobNotFoundError } from '../errors/job-not-found.error.js';
@@ -426,19 +427,9 @@ async function inParts<T>(
 ): Promise<void> {
   if (records.length < PARALLEL_WRITE_FROM || PARALLEL_WRITE_PARTS < 2) return write(records);
   const parts: T[][] = Array.from({ length: PARALLEL_WRITE_PARTS }, () => []);
-  for (const record of records) parts[hashOf(key(record)) % PARALLEL_WRITE_PARTS]!.push(record);
+  for (const record of records) parts[stringHash(key(record)) % PARALLEL_WRITE_PARTS]!.push(record);
   const results = await Promise.allSettled(
     parts.map((part) => (part.length > 0 ? write(part) : undefined)),
   );
   for (const result of results) if (result.status === 'rejected') throw result.reason;
-}
-
-/** A string's FNV-1a hash (spreads keys over the parts). */
-function hashOf(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
 }

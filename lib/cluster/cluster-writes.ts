@@ -15,7 +15,8 @@ const BATCH_SIZE = 500;
 /** Batched statements of one kind out at once: one (measured: two made smaller batches, more statements, 25% fewer runs/s in the bulk drain). */
 const BATCHES_IN_FLIGHT = 1;
 
-type Keyed<T> = T & { lease: string };
+/** What a claim and a run's record are sent with: the lease they are under. */
+type Leased<T> = T & { lease: string };
 
 /**
  * The three writes of every cluster run: the claim, the run's record, and its end with the job's
@@ -25,26 +26,28 @@ type Keyed<T> = T & { lease: string };
  * statement, and the database still judges every one. Otherwise each is its own statement.
  */
 export class ClusterWrites {
-  private readonly claims?: WriteBatch<Keyed<JobClaim>, boolean>;
-  private readonly starts?: WriteBatch<Keyed<{ run: Run }>, boolean>;
-  private readonly ends?: WriteBatch<Keyed<RunRelease>, RunEndOutcome>;
+  private readonly claims?: WriteBatch<Leased<JobClaim>, boolean>;
+  private readonly starts?: WriteBatch<Leased<{ run: Run }>, boolean>;
+  private readonly ends?: WriteBatch<RunRelease, RunEndOutcome>;
 
   constructor(private readonly storage: ClusterStorage) {
     // Called through the storage at each send (not bound here), as a storage may be wrapped later.
     const s = storage as Required<ClusterStorage>;
     if (storage.claimJobs !== undefined) {
-      this.claims = batch((items: Keyed<JobClaim>[]) =>
+      this.claims = batch((items: Leased<JobClaim>[]) =>
         inGroups(
           items,
+          (c) => c.lease,
           (c) => [c.job.id],
           (claims, lease) => s.claimJobs(claims, lease),
         ),
       );
     }
     if (storage.createClaimedRuns !== undefined) {
-      this.starts = batch((items: Keyed<{ run: Run }>[]) =>
+      this.starts = batch((items: Leased<{ run: Run }>[]) =>
         inGroups(
           items,
+          (r) => r.lease,
           (r) => [r.run.id],
           (runs, lease) =>
             s.createClaimedRuns(
@@ -55,9 +58,10 @@ export class ClusterWrites {
       );
     }
     if (storage.finishRunsAndReleaseJobs !== undefined) {
-      this.ends = batch((items: Keyed<RunRelease>[]) =>
+      this.ends = batch((items: RunRelease[]) =>
         inGroups(
           items,
+          (e) => e.claimedBy,
           (e) => [e.run.id, e.job.id],
           (ends) => s.finishRunsAndReleaseJobs(ends),
         ),
@@ -87,13 +91,7 @@ export class ClusterWrites {
   endAndRelease(run: Run, job: Job, release: JobWriteCondition): Promise<RunEndOutcome> {
     const claimedBy = release.claimedBy as string;
     if (this.ends !== undefined) {
-      return this.ends.submit({
-        run,
-        job: copyJob(job),
-        version: release.version,
-        claimedBy,
-        lease: claimedBy,
-      });
+      return this.ends.submit({ run, job: copyJob(job), version: release.version, claimedBy });
     }
     return (
       this.storage.finishRunAndWriteJob as NonNullable<ClusterStorage['finishRunAndWriteJob']>
@@ -109,23 +107,25 @@ function batch<I, O>(send: (items: I[]) => Promise<O[]>): WriteBatch<I, O> {
  * Sends the items in as few statements as the batched methods take: one lease each, and no id (of
  * a job or a run) twice in one. Almost always one statement. Answers in order.
  */
-async function inGroups<T extends { lease: string }, O>(
+async function inGroups<T, O>(
   items: T[],
+  leaseOf: (item: T) => string,
   idsOf: (item: T) => string[],
   send: (items: T[], lease: string) => Promise<O[]>,
 ): Promise<O[]> {
   const groups: Array<{ lease: string; ids: Set<string>; indexes: number[] }> = [];
   items.forEach((item, i) => {
+    const lease = leaseOf(item);
     const ids = idsOf(item);
-    let group = groups.find((g) => g.lease === item.lease && ids.every((id) => !g.ids.has(id)));
+    let group = groups.find((g) => g.lease === lease && ids.every((id) => !g.ids.has(id)));
     if (group === undefined) {
-      group = { lease: item.lease, ids: new Set(), indexes: [] };
+      group = { lease, ids: new Set(), indexes: [] };
       groups.push(group);
     }
     for (const id of ids) group.ids.add(id);
     group.indexes.push(i);
   });
-  if (groups.length === 1) return send(items, items[0]!.lease);
+  if (groups.length === 1) return send(items, groups[0]!.lease);
   const out: O[] = [];
   for (const group of groups) {
     const answers = await send(

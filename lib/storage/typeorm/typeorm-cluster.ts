@@ -123,7 +123,7 @@ export class TypeOrmCluster {
     const values = this.codec.jobValues(job, JOB_WRITE_COLUMNS);
     const checked = checkJobWriteCondition(condition);
     return this.session.useCluster(async (sql) => {
-      const lastRunAt = checked.lastRunAt ? this.codec.encodeInstant(checked.lastRunAt) : null;
+      const lastRunAt = this.lastRunAtOf(checked);
       return (
         (await this.session.exec(sql.writeJobIf(values, checked, undefined, lastRunAt)))
           .affected === 1
@@ -165,13 +165,7 @@ export class TypeOrmCluster {
     const checked = checkJobWriteCondition(condition);
     return this.session.useCluster(async (sql) => {
       const [row] = await this.session.rows(
-        finishRunAndWriteJob(
-          sql,
-          runValues,
-          jobValues,
-          checked,
-          checked.lastRunAt ? this.codec.encodeInstant(checked.lastRunAt) : null,
-        ),
+        finishRunAndWriteJob(sql, runValues, jobValues, checked, this.lastRunAtOf(checked)),
       );
       return { finished: Number(row?.finished) === 1, released: Number(row?.released) === 1 };
     });
@@ -180,49 +174,39 @@ export class TypeOrmCluster {
   /** PostgreSQL: one `UPDATE ... FROM unnest(...)` over the rows it could lock (`SKIP LOCKED`). */
   async claimJobs(claims: readonly JobClaim[], lease: string): Promise<boolean[]> {
     const id = checkLeaseId('lease', lease);
+    checkBatch('claims', claims, (c) => c.job?.id);
+    if (claims.length === 0) return [];
     const rows = claims.map(({ job, version }) => {
       checkJobWriteCondition({ version });
       return [...this.codec.jobValues(job, JOB_WRITE_COLUMNS), version];
     });
-    const ids = distinctIds(
-      'claims',
-      claims.map((c) => c.job.id),
-    );
-    if (rows.length === 0) return [];
     return this.session.useCluster(async (sql) => {
-      const claimed = new Set(
-        (await this.session.rows(claimJobs(sql, rows, id))).map((row) => String(row.id)),
-      );
-      return ids.map((jobId) => claimed.has(jobId));
+      const rowsOut = await this.session.rows(claimJobs(sql, rows, id));
+      const claimed = new Set(rowsOut.map((row) => String(row.id)));
+      return claims.map((c) => claimed.has(c.job.id));
     });
   }
 
   /** PostgreSQL: one `INSERT ... SELECT ... FROM unnest(...) ON CONFLICT DO NOTHING`. */
   async createClaimedRuns(runs: readonly Run[], claimedBy: string): Promise<boolean[]> {
     const lease = checkLeaseId('claimedBy', claimedBy);
-    const ids = distinctIds(
-      'runs',
-      runs.map((r) => r.id),
-    );
+    checkBatch('runs', runs, (r) => r.id);
     if (runs.length === 0) return [];
     const rows = runs.map((run) => this.codec.runValues(run, RUN_WRITE_COLUMNS));
     return this.session.useCluster(async (sql) => {
-      const stored = new Set(
-        (await this.session.rows(insertClaimedRuns(sql, rows, lease))).map((row) => String(row.id)),
-      );
-      return ids.map((runId) => stored.has(runId));
+      const rowsOut = await this.session.rows(insertClaimedRuns(sql, rows, lease));
+      const stored = new Set(rowsOut.map((row) => String(row.id)));
+      return runs.map((run) => stored.has(run.id));
     });
   }
 
   /** PostgreSQL: two data-modifying CTEs over `unnest(...)`, one statement. */
   async finishRunsAndReleaseJobs(ends: readonly RunRelease[]): Promise<RunEndOutcome[]> {
-    const runIds = distinctIds(
+    checkBatch(
       'ends',
-      ends.map((e) => e.run.id),
-    );
-    distinctIds(
-      'ends',
-      ends.map((e) => e.job.id),
+      ends,
+      (e) => e.run?.id,
+      (e) => e.job?.id,
     );
     if (ends.length === 0) return [];
     const runRows = ends.map((e) => this.codec.runValues(e.run, RUN_WRITE_COLUMNS));
@@ -237,21 +221,38 @@ export class TypeOrmCluster {
       for (const row of await this.session.rows(finishRunsAndReleaseJobs(sql, runRows, jobRows))) {
         (row.kind === 'f' ? finished : released).add(String(row.id));
       }
-      return ends.map((e, i) => ({
-        finished: finished.has(runIds[i] as string),
+      return ends.map((e) => ({
+        finished: finished.has(e.run.id),
         released: released.has(e.job.id),
       }));
     });
   }
+
+  /** A condition's `lastRunAt` as the column is written (null when none or not given). */
+  private lastRunAtOf(condition: JobWriteCondition): unknown {
+    return condition.lastRunAt ? this.codec.encodeInstant(condition.lastRunAt) : null;
+  }
 }
 
-/** The ids, checked to be distinct strings (`InvalidArgumentError` naming `name` otherwise). */
-function distinctIds(name: string, ids: readonly string[]): string[] {
-  const seen = new Set<string>();
-  for (const id of ids) {
-    if (typeof id !== 'string') throw new InvalidArgumentError(name, id, 'ids (strings)');
-    if (seen.has(id)) throw new InvalidArgumentError(name, id, 'distinct ids in one batch');
-    seen.add(id);
+/**
+ * A batch, checked: an array whose items each have string ids (one per `idOf`), distinct within the
+ * batch. `InvalidArgumentError` naming `name` otherwise.
+ */
+function checkBatch<T>(
+  name: string,
+  batch: readonly T[],
+  ...idOf: Array<(item: T) => unknown>
+): void {
+  if (!Array.isArray(batch)) throw new InvalidArgumentError(name, batch, 'an array');
+  for (const id of idOf) {
+    const seen = new Set<string>();
+    for (const item of batch) {
+      const value = typeof item === 'object' && item !== null ? id(item) : undefined;
+      if (typeof value !== 'string') {
+        throw new InvalidArgumentError(name, item, 'items with their ids (strings)');
+      }
+      if (seen.has(value)) throw new InvalidArgumentError(name, value, 'distinct ids in one batch');
+      seen.add(value);
+    }
   }
-  return [...ids];
 }

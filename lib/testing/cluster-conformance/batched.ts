@@ -95,6 +95,23 @@ export function batchedSection(ctx: ClusterSuite): void {
       expect(await rejectionOf(claimJobs(claims, mine))).toBeInstanceOf(InvalidArgumentError);
       expect(await ctx.storage.getJob(job.id)).toStrictEqual(job);
     });
+
+    it('refuses what is not a batch (not an array, an item without its id) on each method', async () => {
+      const mine = await lease();
+      const storage = ctx.storage;
+      const calls: Array<Promise<unknown> | undefined> = [
+        storage.claimJobs?.('nope' as never, mine),
+        storage.claimJobs?.([{ version: 1 }] as never, mine),
+        storage.createClaimedRuns?.({} as never, mine),
+        storage.createClaimedRuns?.([null] as never, mine),
+        storage.finishRunsAndReleaseJobs?.(7 as never),
+        storage.finishRunsAndReleaseJobs?.([{ version: 1, claimedBy: mine }] as never),
+      ];
+      for (const call of calls) {
+        if (call !== undefined)
+          expect(await rejectionOf(call)).toBeInstanceOf(InvalidArgumentError);
+      }
+    });
   });
 
   describe('createClaimedRuns (optional)', () => {

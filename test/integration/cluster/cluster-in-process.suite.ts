@@ -199,6 +199,17 @@ export async function describeClusterInProcess(database: TestDatabase): Promise<
       const q = (name: string): string => admin.driver.escape(name);
       const param = (n: number): string => (isPostgres ? `$${n}` : '?');
 
+      /** Instance `a`, whose handler waits for `gate` (opened in afterEach if not before). */
+      async function gatedInstance(prefix: string) {
+        const gate = deferred();
+        gates.push(() => gate.resolve());
+        const a = await instance('a', prefix, async () => {
+          await gate.promise;
+          return 'a';
+        });
+        return { a, gate };
+      }
+
       /**
        * Records each write of a run's end the storage is asked for (finishRunsAndReleaseJobs on
        * PostgreSQL, batched: each end and its job in one statement; finishRun elsewhere), with
@@ -384,12 +395,7 @@ export async function describeClusterInProcess(database: TestDatabase): Promise<
 
       it('records the run of a cut-off instance lost once its lease expires, retries it elsewhere, and fences its late end', async () => {
         const { prefix, observer } = await tables();
-        const gate = deferred();
-        gates.push(() => gate.resolve());
-        const a = await instance('a', prefix, async () => {
-          await gate.promise;
-          return 'a';
-        });
+        const { a, gate } = await gatedInstance(prefix);
         const b = await instance('b', prefix);
         await Promise.all([a.scheduler.start(), b.scheduler.start()]);
         const job = await a.scheduler.addJob({
@@ -507,12 +513,7 @@ export async function describeClusterInProcess(database: TestDatabase): Promise<
 
       it('a lease lost mid-batch: each run of the cut-off instance is recorded lost and retried elsewhere, and its late ends are all refused', async () => {
         const { prefix, observer } = await tables();
-        const gate = deferred();
-        gates.push(() => gate.resolve());
-        const a = await instance('a', prefix, async () => {
-          await gate.promise;
-          return 'a';
-        });
+        const { a, gate } = await gatedInstance(prefix);
         await a.scheduler.start();
         // Four: within the default concurrentRuns (5), so that all run at once.
         const ids = ['m-1', 'm-2', 'm-3', 'm-4'];

@@ -147,7 +147,7 @@ describe('Scheduler in cluster mode', () => {
 
   it('runs each fire once across three instances', async () => {
     const [a, b, c] = ['a', 'b', 'c'].map((name) => instance(name, { ms: 50 }));
-    for (let i = 0; i < 10; i++) await a!.scheduler.addJob(every(`job-${i}`));
+    for (let i = 0; i < 10; i++) await a.scheduler.addJob(every(`job-${i}`));
     for (const i of [a, b, c]) await i!.scheduler.start();
     await advance(20_500); // the fire at 20 s has ended, the next is not due
 
@@ -185,7 +185,7 @@ describe('Scheduler in cluster mode', () => {
     vi.spyOn(db, 'listLeases').mockResolvedValue([]);
     const [a, b, c] = ['a', 'b', 'c'].map((name) => instance(name, { ms: 50, concurrentRuns: 2 }));
     for (let i = 0; i < 30; i++) {
-      await a!.scheduler.addJob({
+      await a.scheduler.addJob({
         id: `once-${i}`,
         runAt: new Date(T0 + 500),
         handlerName: 'work',
@@ -205,9 +205,9 @@ describe('Scheduler in cluster mode', () => {
 
   it('never overlaps a job across instances: fires due while it runs elsewhere are skipped', async () => {
     const [a, b] = ['a', 'b'].map((name) => instance(name, { ms: 2_500 }));
-    await a!.scheduler.addJob(every('slow'));
-    await a!.scheduler.start();
-    await b!.scheduler.start();
+    await a.scheduler.addJob(every('slow'));
+    await a.scheduler.start();
+    await b.scheduler.start();
     await advance(12_000);
     const runs = (await runsOf('slow')).filter((run) => run.endAt !== null);
     expect(runs.length).toBeGreaterThanOrEqual(3);
@@ -217,30 +217,30 @@ describe('Scheduler in cluster mode', () => {
         byStart[k - 1]!.endAt!.getTime(),
       );
     }
-    const skipped = a!.scheduler.metrics().firesSkipped + b!.scheduler.metrics().firesSkipped;
+    const skipped = a.scheduler.metrics().firesSkipped + b.scheduler.metrics().firesSkipped;
     expect(skipped).toBeGreaterThan(0);
   });
 
   it('takes in jobs added, paused, resumed and removed on another instance within pollInterval', async () => {
     const [a, b] = ['a', 'b'].map((name) => instance(name));
-    await a!.scheduler.start();
-    await b!.scheduler.start();
-    await a!.scheduler.addJob(every('shared', 1_000));
+    await a.scheduler.start();
+    await b.scheduler.start();
+    await a.scheduler.addJob(every('shared', 1_000));
     await advance(CLUSTER.pollInterval + 1_600);
     expect((await runsOf('shared')).length).toBeGreaterThan(0);
 
-    await b!.scheduler.pauseJob('shared');
+    await b.scheduler.pauseJob('shared');
     await advance(CLUSTER.pollInterval + 10);
     const paused = (await runsOf('shared')).length;
     await advance(5_000);
     expect((await runsOf('shared')).length).toBe(paused);
-    expect((await a!.scheduler.getJob('shared')).status).toBe('paused');
+    expect((await a.scheduler.getJob('shared')).status).toBe('paused');
 
-    await a!.scheduler.resumeJob('shared');
+    await a.scheduler.resumeJob('shared');
     await advance(3_000);
     expect((await runsOf('shared')).length).toBeGreaterThan(paused);
 
-    await b!.scheduler.removeJob('shared');
+    await b.scheduler.removeJob('shared');
     const ranBefore = a!.ran.length + b!.ran.length;
     await advance(5_000);
     expect(a!.ran.length + b!.ran.length).toBe(ranBefore);
@@ -248,9 +248,9 @@ describe('Scheduler in cluster mode', () => {
 
   it("polls the jobs' versions, and reads in full only the jobs changed on another instance", async () => {
     const [a, b] = ['a', 'b'].map((name) => instance(name));
-    await a!.scheduler.start();
-    await b!.scheduler.start();
-    for (let i = 0; i < 20; i++) await a!.scheduler.addJob(every(`hourly-${i}`, 3_600_000));
+    await a.scheduler.start();
+    await b.scheduler.start();
+    for (let i = 0; i < 20; i++) await a.scheduler.addJob(every(`hourly-${i}`, 3_600_000));
     await advance(2 * CLUSTER.pollInterval + 10);
     const full = vi.spyOn(db, 'listJobs');
     const some = vi.spyOn(db, 'getJobsById');
@@ -261,8 +261,8 @@ describe('Scheduler in cluster mode', () => {
     expect(full).not.toHaveBeenCalled();
     expect(some).not.toHaveBeenCalled();
 
-    await b!.scheduler.pauseJob('hourly-3');
-    await b!.scheduler.addJob(every('added-on-b', 3_600_000));
+    await b.scheduler.pauseJob('hourly-3');
+    await b.scheduler.addJob(every('added-on-b', 3_600_000));
     await advance(CLUSTER.pollInterval + 10);
     // a reads the two jobs b wrote; b (which holds what it wrote) reads nothing.
     expect(some.mock.calls.flatMap(([ids]) => [...ids]).sort()).toStrictEqual([
@@ -273,7 +273,7 @@ describe('Scheduler in cluster mode', () => {
     full.mockRestore();
     some.mockRestore();
     versions.mockRestore();
-    expect((await a!.scheduler.listJobs()).map((job) => job.id)).toContain('added-on-b');
+    expect((await a.scheduler.listJobs()).map((job) => job.id)).toContain('added-on-b');
   });
 
   it('leaves a fire first to the instance the job prefers, and runs it pollInterval + 250 ms later when that one does not', async () => {
@@ -314,6 +314,25 @@ describe('Scheduler in cluster mode', () => {
     expect(a.scheduler.metrics()).toMatchObject({ firesClaimedElsewhere: 0, firesDeferred: 5 });
   });
 
+  /**
+   * Two started instances and a once-job `race` due between two regular polls (every 500 ms from
+   * T0): with no lease listed, neither knows the other, so both try its fire.
+   */
+  async function raceForOneFire() {
+    const a = instance('a');
+    const b = instance('b');
+    await a.scheduler.start();
+    await b.scheduler.start();
+    const due = T0 + 4 * CLUSTER.pollInterval + 250;
+    await a.scheduler.addJob({
+      id: 'race',
+      name: 'race',
+      handlerName: 'work',
+      runAt: new Date(due),
+    });
+    return { a, b, due };
+  }
+
   it('polls early (within 100 ms) after losing a claim, instead of at its next pollInterval', async () => {
     // No lease listed: no instance knows the others, so both try the fire at once.
     const listed: number[] = [];
@@ -321,17 +340,7 @@ describe('Scheduler in cluster mode', () => {
       listed.push(Date.now());
       return [];
     });
-    const [a, b] = ['a', 'b'].map((name) => instance(name));
-    await a!.scheduler.start();
-    await b!.scheduler.start();
-    // Due between two regular polls (every 500 ms from T0): both instances race for it.
-    const due = T0 + 4 * CLUSTER.pollInterval + 250;
-    await a!.scheduler.addJob({
-      id: 'race',
-      name: 'race',
-      handlerName: 'work',
-      runAt: new Date(due),
-    });
+    const { a, b, due } = await raceForOneFire();
     await advance(2 * CLUSTER.pollInterval);
     const polls: number[] = [];
     const versions = vi.spyOn(db, 'listJobVersions');
@@ -343,7 +352,7 @@ describe('Scheduler in cluster mode', () => {
     versions.mockRestore();
     leases.mockRestore();
     const lost =
-      a!.scheduler.metrics().firesClaimedElsewhere + b!.scheduler.metrics().firesClaimedElsewhere;
+      a.scheduler.metrics().firesClaimedElsewhere + b.scheduler.metrics().firesClaimedElsewhere;
     expect(lost).toBe(1);
     expect(await runsOf('race')).toHaveLength(1);
     // The regular polls fall on T0 + k * 500 ms; the loser's early one within 100 ms of the race.
@@ -353,6 +362,31 @@ describe('Scheduler in cluster mode', () => {
     // That poll also lists the leases again (another instance may have joined); renewals list them
     // on the whole seconds.
     expect(listed.filter((at) => at >= due && at < due + 110)).toStrictEqual(early);
+  });
+
+  it('polls early no sooner than 10 times its last poll took, when polls are slow (many jobs)', async () => {
+    const leases = vi.spyOn(db, 'listLeases').mockImplementation(async () => []);
+    const { a, b, due } = await raceForOneFire();
+    // Each poll's read takes 30 ms: an early poll comes 300 ms after the last one began at the
+    // soonest (not 100 ms), unless the regular one comes first.
+    const polls: number[] = [];
+    const versions = vi.spyOn(db, 'listJobVersions');
+    versions.mockImplementation(async function (this: SharedMemoryClusterStorage) {
+      polls.push(Date.now());
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return SharedMemoryClusterStorage.prototype.listJobVersions.call(this);
+    });
+    await advance(due - Date.now() + CLUSTER.pollInterval);
+    versions.mockRestore();
+    leases.mockRestore();
+    expect(
+      a.scheduler.metrics().firesClaimedElsewhere + b.scheduler.metrics().firesClaimedElsewhere,
+    ).toBe(1);
+    // The loser's next poll: 300 ms after its last began (with a 100 ms gap alone it came at once,
+    // at the race, 160 ms after that poll); its regular one would have come 530 ms after.
+    const lastBefore = Math.max(...polls.filter((at) => at < due));
+    expect(due - lastBefore).toBeLessThan(300);
+    expect(polls.filter((at) => at >= due)[0]).toBe(lastBefore + 300);
   });
 
   it('reads a job it cannot schedule once per version, not on every poll', async () => {
@@ -509,8 +543,8 @@ describe('Scheduler in cluster mode', () => {
     const skew = 3_600_000;
     db.dbClock = () => Date.now() - skew;
     const [a, b] = ['a', 'b'].map((name) => instance(name));
-    await a!.scheduler.start();
-    await b!.scheduler.start();
+    await a.scheduler.start();
+    await b.scheduler.start();
     await advance(10_000);
     const leases = await db.listLeases();
     expect(leases).toHaveLength(2);
@@ -518,7 +552,7 @@ describe('Scheduler in cluster mode', () => {
       expect(lease.expiresAt - (Date.now() - skew)).toBeGreaterThan(0);
       expect(lease.expiresAt - (Date.now() - skew)).toBeLessThanOrEqual(CLUSTER.leaseTtl);
     }
-    expect((await a!.scheduler.health()).cluster?.leaseValid).toBe(true);
+    expect((await a.scheduler.health()).cluster?.leaseValid).toBe(true);
   });
 
   it('after all instances were down, applies the misfire policy once across the cluster', async () => {
@@ -554,9 +588,9 @@ describe('Scheduler in cluster mode', () => {
 
   it('after a clock jump forward, runs the missed fires per policy once across the cluster', async () => {
     const [a, b] = ['a', 'b'].map((name) => instance(name));
-    await a!.scheduler.addJob(every('jump', 1_000));
-    await a!.scheduler.start();
-    await b!.scheduler.start();
+    await a.scheduler.addJob(every('jump', 1_000));
+    await a.scheduler.start();
+    await b.scheduler.start();
     await advance(3_500);
     const before = (await runsOf('jump')).length;
     vi.setSystemTime(Date.now() + 3_600_000); // an hour later, at once
@@ -572,9 +606,9 @@ describe('Scheduler in cluster mode', () => {
 
   it('never re-runs a fire after the clock is moved back', async () => {
     const [a, b] = ['a', 'b'].map((name) => instance(name));
-    await a!.scheduler.addJob(every('job'));
-    await a!.scheduler.start();
-    await b!.scheduler.start();
+    await a.scheduler.addJob(every('job'));
+    await a.scheduler.start();
+    await b.scheduler.start();
     await advance(5_000);
     vi.setSystemTime(Date.now() - 3_000);
     await advance(6_000);
@@ -584,12 +618,12 @@ describe('Scheduler in cluster mode', () => {
 
   it('a graceful stop ends its runs, releases its claims and its lease; the others go on', async () => {
     const [a, b] = ['a', 'b'].map((name) => instance(name, { ms: 400 }));
-    await a!.scheduler.addJob(every('job'));
-    await a!.scheduler.start();
+    await a.scheduler.addJob(every('job'));
+    await a.scheduler.start();
     await advance(1_100);
     expect(a!.ran).toHaveLength(1);
-    await b!.scheduler.start();
-    await stopLettingTimePass(a!.scheduler, 1_000);
+    await b.scheduler.start();
+    await stopLettingTimePass(a.scheduler, 1_000);
     instances.splice(instances.indexOf(a!), 1);
     expect((await runsOf('job'))[0]).toMatchObject({ status: 'success' });
     expect((await db.listLeases()).map((lease) => lease.instanceId)).toEqual(['b']);
