@@ -76,7 +76,7 @@ class StatementCounter implements Logger {
     if (head.startsWith('SELECT')) return 'select';
     if (head.startsWith('INSERT') && query.includes(`"${this.runTable}"`)) return 'runUpsert';
     if (head.startsWith('UPDATE') && query.includes(`"${this.jobTable}"`)) {
-      return query.includes('FROM unnest(') || query.includes('FROM (VALUES')
+      return query.includes('jsonb_array_elements(') || query.includes('FROM (VALUES')
         ? 'jobBatchUpdate'
         : 'jobUpdate';
     }
@@ -88,9 +88,11 @@ class StatementCounter implements Logger {
     const kind = this.kind(query);
     this.count[kind]++;
     const params = parameters?.length ?? 0;
-    // Rows: one array per column (`unnest`), or one parameter per value (`VALUES`).
+    // Rows: one JSON array of rows (`jsonRows`), or one parameter per value (`VALUES`).
     const rowsOf = (columns: number): number =>
-      Array.isArray(parameters?.[0]) ? (parameters[0] as unknown[]).length : params / columns;
+      typeof parameters?.[0] === 'string' && params === 1
+        ? jsonRowCount(parameters[0])
+        : params / columns;
     if (kind === 'runUpsert') {
       const rows = rowsOf(RUN_WRITE_COLUMNS.length + 1);
       this.upsertedRuns += rows;
@@ -113,6 +115,13 @@ class StatementCounter implements Logger {
 }
 
 function noop(): void {}
+
+/** Rows in a `jsonRows` parameter (an array of arrays of scalars), without parsing it. */
+function jsonRowCount(json: string): number {
+  let rows = 1;
+  for (let at = json.indexOf('],['); at !== -1; at = json.indexOf('],[', at + 3)) rows++;
+  return rows;
+}
 
 function spread(statement: { sql: string; params: unknown[] }): [string, unknown[]] {
   return [statement.sql, statement.params];

@@ -1,13 +1,19 @@
 import type { ColumnSpec } from './job-table-columns.js';
 import { RUN_END_COLUMNS, type ClusterSql } from './cluster-sql.js';
-import { JOB_WRITE_COLUMNS, Params, RUN_WRITE_COLUMNS, unnest, type Statement } from './job-sql.js';
+import {
+  JOB_WRITE_COLUMNS,
+  Params,
+  RUN_WRITE_COLUMNS,
+  jsonRows,
+  type Statement,
+} from './job-sql.js';
 
 /**
  * The batched statements of cluster mode on PostgreSQL: each does the work of many single
  * conditional statements of `ClusterSql` in one, with the same condition on every row. The rows
- * come as one array per column (`unnest`), so a batch of any size binds the same parameters. Each
+ * come as one `jsonb` parameter (`jsonRows`), so a batch of any size binds the same parameters. Each
  * also names its rows' ids in one `= ANY(array)`, so that the planner reaches them by the id index
- * whatever its estimate of the `unnest` (without it, the runs were read by a sequential scan).
+ * whatever its estimate of the rows (without it, the runs were read by a sequential scan).
  */
 
 /** Where the id is in a row of job values and of run values. */
@@ -37,7 +43,7 @@ export function claimJobs(sql: ClusterSql, rows: unknown[][], lease: string): St
   const columns = [...JOB_WRITE_COLUMNS, int];
   const names = columns.map((c) => q(c.name)).join(', ');
   const id = q('id');
-  const source = unnest(p, columns, rows);
+  const source = jsonRows(p, columns, rows);
   const leasePlaceholder = p.add(lease);
   const sets = [...jobSets(sql, 'v'), `${q('claimed_by')} = ${leasePlaceholder}`];
   return {
@@ -66,7 +72,7 @@ export function insertClaimedRuns(
   const q = sql.q;
   const names = RUN_WRITE_COLUMNS.map((c) => q(c.name)).join(', ');
   const selected = RUN_WRITE_COLUMNS.map((c) => `v.${q(c.name)}`).join(', ');
-  const source = unnest(p, RUN_WRITE_COLUMNS, rows);
+  const source = jsonRows(p, RUN_WRITE_COLUMNS, rows);
   const claimed =
     `SELECT 1 FROM ${sql.jobs} AS j WHERE j.${q('id')} = v.${q('job_id')}` +
     ` AND j.${q('claimed_by')} = ${p.add(claimedBy)}`;
@@ -107,11 +113,11 @@ export function finishRunsAndReleaseJobs(
   return {
     sql:
       `WITH ${q('fin')} AS (UPDATE ${sql.runs} AS t SET ${runSets.join(', ')}` +
-      ` FROM ${unnest(p, RUN_WRITE_COLUMNS, runRows)} AS r (${runNames})` +
+      ` FROM ${jsonRows(p, RUN_WRITE_COLUMNS, runRows)} AS r (${runNames})` +
       ` WHERE t.${id} = r.${id} AND t.${id} = ANY(${p.add(runIds)}::varchar[])` +
       ` AND t.${q('status')} = ${running} RETURNING t.${id})` +
       `, ${q('rel')} AS (UPDATE ${sql.jobs} AS j SET ${sets.join(', ')}` +
-      ` FROM ${unnest(p, jobColumns, jobRows)} AS v (${jobNames})` +
+      ` FROM ${jsonRows(p, jobColumns, jobRows)} AS v (${jobNames})` +
       ` WHERE j.${id} = v.${id} AND j.${id} = ANY(${p.add(jobIds)}::varchar[])` +
       ` AND j.${q('version')} = v.${q('expected')} AND j.${q('claimed_by')} = v.${q('claimed')}` +
       ` AND v.${q('run_id')} IN (SELECT ${id} FROM ${q('fin')}) RETURNING j.${id})` +

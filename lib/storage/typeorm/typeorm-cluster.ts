@@ -171,14 +171,14 @@ export class TypeOrmCluster {
     });
   }
 
-  /** PostgreSQL: one `UPDATE ... FROM unnest(...)` over the rows it could lock (`SKIP LOCKED`). */
+  /** PostgreSQL: one `UPDATE ... FROM` its rows (`jsonRows`) over the rows it could lock (`SKIP LOCKED`). */
   async claimJobs(claims: readonly JobClaim[], lease: string): Promise<boolean[]> {
     const id = checkLeaseId('lease', lease);
     checkBatch('claims', claims, (c) => c.job?.id);
     if (claims.length === 0) return [];
     const rows = claims.map(({ job, version }) => {
       checkJobWriteCondition({ version });
-      return [...this.codec.jobValues(job, JOB_WRITE_COLUMNS), version];
+      return [...this.codec.jobValues(job, JOB_WRITE_COLUMNS, true), version];
     });
     return this.session.useCluster(async (sql) => {
       const rowsOut = await this.session.rows(claimJobs(sql, rows, id));
@@ -187,12 +187,12 @@ export class TypeOrmCluster {
     });
   }
 
-  /** PostgreSQL: one `INSERT ... SELECT ... FROM unnest(...) ON CONFLICT DO NOTHING`. */
+  /** PostgreSQL: one `INSERT ... SELECT ... FROM` its rows `ON CONFLICT DO NOTHING`. */
   async createClaimedRuns(runs: readonly Run[], claimedBy: string): Promise<boolean[]> {
     const lease = checkLeaseId('claimedBy', claimedBy);
     checkBatch('runs', runs, (r) => r.id);
     if (runs.length === 0) return [];
-    const rows = runs.map((run) => this.codec.runValues(run, RUN_WRITE_COLUMNS));
+    const rows = runs.map((run) => this.codec.runValues(run, RUN_WRITE_COLUMNS, true));
     return this.session.useCluster(async (sql) => {
       const rowsOut = await this.session.rows(insertClaimedRuns(sql, rows, lease));
       const stored = new Set(rowsOut.map((row) => String(row.id)));
@@ -200,7 +200,7 @@ export class TypeOrmCluster {
     });
   }
 
-  /** PostgreSQL: two data-modifying CTEs over `unnest(...)`, one statement. */
+  /** PostgreSQL: two data-modifying CTEs over its rows, one statement. */
   async finishRunsAndReleaseJobs(ends: readonly RunRelease[]): Promise<RunEndOutcome[]> {
     checkBatch(
       'ends',
@@ -209,11 +209,16 @@ export class TypeOrmCluster {
       (e) => e.job?.id,
     );
     if (ends.length === 0) return [];
-    const runRows = ends.map((e) => this.codec.runValues(e.run, RUN_WRITE_COLUMNS));
+    const runRows = ends.map((e) => this.codec.runValues(e.run, RUN_WRITE_COLUMNS, true));
     const jobRows = ends.map((e) => {
       checkJobWriteCondition({ version: e.version });
       const claimed = checkLeaseId('claimedBy', e.claimedBy);
-      return [...this.codec.jobValues(e.job, JOB_WRITE_COLUMNS), e.version, claimed, e.run.id];
+      return [
+        ...this.codec.jobValues(e.job, JOB_WRITE_COLUMNS, true),
+        e.version,
+        claimed,
+        e.run.id,
+      ];
     });
     return this.session.useCluster(async (sql) => {
       const finished = new Set<string>();

@@ -55,7 +55,7 @@ import type { TypeOrmStorageOptions } from './typeorm-storage-options.interface.
  *   tables. `close()` only marks this storage closed.
  * - Batches (`batchUpdateJobs`, `batchUpdateRuns`) cost one statement per chunk of rows, in one
  *   transaction when there are several. MySQL/MariaDB and SQLite chunks keep under the dialect's
- *   parameter limit and 4 MiB of text; PostgreSQL binds one array per column (`unnest`), so a batch
+ *   parameter limit and 4 MiB of text; PostgreSQL binds the rows as one `jsonb` parameter (`jsonRows`), so a batch
  *   is one statement whatever its row count, split only past 64 MiB of text.
  * - Payloads are JSON text of at most 1 MiB (`TYPEORM_MAX_PAYLOAD_BYTES`). NUL characters are refused
  *   in the text fields a caller chooses (ids, names, cron...) and replaced by U+FFFD in run output,
@@ -233,7 +233,7 @@ export class TypeOrmStorage
    * does not exist; `RunAlreadyRecordedError` when another run already records its fire.
    */
   override async createRun(run: Run): Promise<void> {
-    const row = [0, ...this.codec.runValues(run, RUN_WRITE_COLUMNS)];
+    const row = [0, ...this.codec.runValues(run, RUN_WRITE_COLUMNS, true)];
     await this.session.use(async (sql) => {
       const result = await this.session.exec(sql.upsertRuns([row]));
       if (result.affected !== 0) return;
@@ -247,7 +247,7 @@ export class TypeOrmStorage
 
   /** Writes a run: inserted when absent, updated in place otherwise, ignored when its job is gone. */
   override async updateRun(run: Run): Promise<void> {
-    const row = [0, ...this.codec.runValues(run, RUN_WRITE_COLUMNS)];
+    const row = [0, ...this.codec.runValues(run, RUN_WRITE_COLUMNS, true)];
     await this.session.use((sql) => this.session.exec(sql.upsertRuns([row])));
   }
 
@@ -258,7 +258,7 @@ export class TypeOrmStorage
    */
   override async recordRunEnd(run: Run, job: Job | null): Promise<void> {
     if (job === null || this.dialect !== 'postgres') return super.recordRunEnd(run, job);
-    const row = [0, ...this.codec.runValues(run, RUN_WRITE_COLUMNS)];
+    const row = [0, ...this.codec.runValues(run, RUN_WRITE_COLUMNS, true)];
     const values = this.codec.jobValues(job, JOB_WRITE_COLUMNS);
     await this.session.use(async (sql) => {
       const result = await this.session.exec(sql.recordRunEnd(row, values));
@@ -314,7 +314,7 @@ export class TypeOrmStorage
    */
   async batchUpdateJobs(jobs: Job[]): Promise<void> {
     const byId = new Map<string, unknown[]>();
-    for (const job of jobs) byId.set(job.id, this.codec.jobValues(job, JOB_WRITE_COLUMNS));
+    for (const job of jobs) byId.set(job.id, this.codec.jobValues(job, JOB_WRITE_COLUMNS, true));
     await this.session.use(async (sql) => {
       if (byId.size === 0) return;
       const chunks = sql.chunk([...byId.values()], JOB_WRITE_COLUMNS.length);
@@ -331,7 +331,7 @@ export class TypeOrmStorage
    */
   async batchUpdateRuns(runs: Run[]): Promise<void> {
     const byId = new Map<string, unknown[]>();
-    for (const run of runs) byId.set(run.id, this.codec.runValues(run, RUN_WRITE_COLUMNS));
+    for (const run of runs) byId.set(run.id, this.codec.runValues(run, RUN_WRITE_COLUMNS, true));
     await this.session.use(async (sql) => {
       if (byId.size === 0) return;
       const rows = [...byId.values()].map((values, i) => [i, ...values]);
