@@ -20,6 +20,10 @@ import {
   type TestDatabase,
 } from '../../../utils/databases.js';
 import { describeClusterStorageConformance } from '../../../../lib/testing/index.js';
+import { finishRunsAndReleaseJobs } from '../../../../lib/storage/typeorm/cluster-batch-sql.js';
+import { ClusterSql } from '../../../../lib/storage/typeorm/cluster-sql.js';
+import { JobRowCodec } from '../../../../lib/storage/typeorm/job-row-codec.js';
+import { JOB_WRITE_COLUMNS, RUN_WRITE_COLUMNS } from '../../../../lib/storage/typeorm/job-sql.js';
 import { makeJob, makeRun } from '../../../../lib/testing/fixtures.js';
 
 /**
@@ -224,6 +228,64 @@ export async function describeTypeOrmClusterStorage(
         expect(outcome).toStrictEqual({ finished: true, released: true });
         expect(recorder.queries).toHaveLength(1);
         expect(recorder.queries[0]).toMatch(/^WITH .*\(UPDATE .*\(UPDATE .*SELECT/s);
+      });
+    });
+
+    describe('plans', () => {
+      it("releases a batch's jobs through the id index, however many jobs the lease holds (PostgreSQL)", async () => {
+        const storage = await freshStorage();
+        if (storage.dialect !== 'postgres') return;
+        await storage.acquireLease('a#1', 'a', 60_000);
+        const jobs = Array.from({ length: 2_000 }, () => makeJob());
+        for (const job of jobs) await storage.createJob(job);
+        const claimed = await storage.claimJobs!(
+          jobs.map((job) => ({
+            job: { ...job, status: 'running' as const, version: 1 },
+            version: 0,
+          })),
+          'a#1',
+        );
+        expect(claimed.every(Boolean)).toBe(true);
+        const runs = jobs.map((job) => makeRun(job.id));
+        expect((await storage.createClaimedRuns!(runs, 'a#1')).every(Boolean)).toBe(true);
+        const q = (name: string): string => dataSource.driver.escape(name);
+        await dataSource.query(`ANALYZE ${q(storage.jobTableName)}`);
+        await dataSource.query(`ANALYZE ${q(storage.runTableName)}`);
+        const sql = new ClusterSql('postgres', q, {
+          jobTable: storage.jobTableName,
+          runTable: storage.runTableName,
+          leaseTable: storage.leaseTableName,
+        });
+        const codec = new JobRowCodec('postgres');
+        const ends = jobs.slice(0, 100).map((job, i) => ({
+          run: codec.runValues({ ...runs[i]!, status: 'success' }, RUN_WRITE_COLUMNS, true),
+          job: [
+            ...codec.jobValues(
+              { ...job, status: 'completed', version: 2 },
+              JOB_WRITE_COLUMNS,
+              true,
+            ),
+            1,
+            'a#1',
+            runs[i]!.id,
+          ],
+        }));
+        const statement = finishRunsAndReleaseJobs(
+          sql,
+          ends.map((e) => e.run),
+          ends.map((e) => e.job),
+        );
+        const plan = (
+          (await dataSource.query(`EXPLAIN ${statement.sql}`, statement.params)) as {
+            'QUERY PLAN': string;
+          }[]
+        )
+          .map((row) => row['QUERY PLAN'])
+          .join('\n');
+        const release = plan.slice(plan.indexOf('CTE rel'));
+        // One probe of the id index per row: not every job of the lease, nor a whole index, per row.
+        expect(release).toContain(`${storage.jobTableName}_id_key`);
+        expect(release).not.toMatch(/_claim_idx|_created_idx|Seq Scan on \S+_jobs/);
       });
     });
 
