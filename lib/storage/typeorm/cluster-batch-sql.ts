@@ -74,9 +74,11 @@ export function insertClaimedRuns(
   const names = RUN_WRITE_COLUMNS.map((c) => q(c.name)).join(', ');
   const selected = RUN_WRITE_COLUMNS.map((c) => `v.${q(c.name)}`).join(', ');
   const source = jsonRows(p, RUN_WRITE_COLUMNS, rows);
+  // The claim as COALESCE: no index condition, so each run's job is found by its id, not by
+  // reading every job of the lease (thousands, in a backlog) for each statement.
   const claimed =
     `SELECT 1 FROM ${sql.jobs} AS j WHERE j.${q('id')} = v.${q('job_id')}` +
-    ` AND j.${q('claimed_by')} = ${p.add(claimedBy)}`;
+    ` AND COALESCE(j.${q('claimed_by')}, '') = ${p.add(claimedBy)}`;
   return {
     sql:
       `INSERT INTO ${sql.runs} (${names}) SELECT ${selected} FROM ${source} AS v (${names})` +
