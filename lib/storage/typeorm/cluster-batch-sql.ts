@@ -114,12 +114,16 @@ export function finishRunsAndReleaseJobs(
   const running = p.add('running');
   return {
     sql:
-      `WITH ${q('fin')} AS (UPDATE ${sql.runs} AS t SET ${runSets.join(', ')}` +
-      ` FROM ${jsonRows(p, RUN_WRITE_COLUMNS, runRows)} AS r (${runNames})` +
+      // The rows are read once each (MATERIALIZED): on a nested loop (the planner's pick when the
+      // run table's statistics are older than its rows), each probe would read the JSON again.
+      `WITH ${q('r')} (${runNames}) AS MATERIALIZED (SELECT * FROM ${jsonRows(p, RUN_WRITE_COLUMNS, runRows)} AS r)` +
+      `, ${q('v')} (${jobNames}) AS MATERIALIZED (SELECT * FROM ${jsonRows(p, jobColumns, jobRows)} AS v)` +
+      `, ${q('fin')} AS (UPDATE ${sql.runs} AS t SET ${runSets.join(', ')}` +
+      ` FROM ${q('r')} AS r` +
       ` WHERE t.${id} = r.${id} AND t.${id} = ANY(${p.add(runIds)}::varchar[])` +
       ` AND t.${q('status')} = ${running} RETURNING t.${id})` +
       `, ${q('rel')} AS (UPDATE ${sql.jobs} AS j SET ${sets.join(', ')}` +
-      ` FROM ${jsonRows(p, jobColumns, jobRows)} AS v (${jobNames})` +
+      ` FROM ${q('v')} AS v` +
       // By the id index alone: the claim written as COALESCE is no index condition. With the ids
       // also as \`= ANY(array)\`, or the claim as \`claimed_by = v.claimed\`, the planner walked the
       // whole created-at index or every job of the lease once per row (81 ms for 185 ends).
