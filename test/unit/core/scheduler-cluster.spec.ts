@@ -203,6 +203,31 @@ describe('Scheduler in cluster mode', () => {
     expect(metrics.reduce((sum, m) => sum + m.firesClaimedElsewhere, 0)).toBeGreaterThan(0);
   });
 
+  it('knows the instances that joined after it by its next poll, before a backlog falls due', async () => {
+    // a joins alone; b and c join 100 ms later. The backlog falls due at 700 ms: after a's first
+    // poll (500 ms), before its first renewal (1 s), the only other time it lists the leases.
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => instance(name, { ms: 50, concurrentRuns: 2 }));
+    await a!.scheduler.start();
+    await advance(100);
+    await b!.scheduler.start();
+    await c!.scheduler.start();
+    for (let i = 0; i < 30; i++) {
+      await a!.scheduler.addJob({
+        id: `once-${i}`,
+        runAt: new Date(T0 + 700),
+        handlerName: 'work',
+      });
+    }
+    await advance(5_000);
+    for (let i = 0; i < 30; i++) {
+      expect(await runsOf(`once-${i}`)).toMatchObject([{ status: 'success', attempt: 1 }]);
+    }
+    // a left the jobs that prefer b or c to them, as they left a's to a: no race for any fire.
+    const metrics = [a, b, c].map((i) => i!.scheduler.metrics());
+    expect(metrics.map((m) => m.firesDeferred > 0)).toStrictEqual([true, true, true]);
+    expect(metrics.reduce((sum, m) => sum + m.firesClaimedElsewhere, 0)).toBe(0);
+  });
+
   it('never overlaps a job across instances: fires due while it runs elsewhere are skipped', async () => {
     const [a, b] = ['a', 'b'].map((name) => instance(name, { ms: 2_500 }));
     await a.scheduler.addJob(every('slow'));
