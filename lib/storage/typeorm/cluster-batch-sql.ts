@@ -1,12 +1,8 @@
 import type { ColumnSpec } from './job-table-columns.js';
 import { RUN_END_COLUMNS, type ClusterSql } from './cluster-sql.js';
-import {
-  JOB_WRITE_COLUMNS,
-  Params,
-  RUN_WRITE_COLUMNS,
-  jsonRows,
-  type Statement,
-} from './job-sql.js';
+import { JOB_WRITE_COLUMNS, RUN_WRITE_COLUMNS } from './job-sql.js';
+import { jsonRows } from './json-rows.js';
+import { Params, type Statement } from './sql-params.js';
 
 /**
  * The batched statements of cluster mode on PostgreSQL: each does the work of many single

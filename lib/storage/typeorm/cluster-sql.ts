@@ -5,7 +5,8 @@ import type {
 } from '../../interfaces/cluster-storage.js';
 import type { DbRow } from './job-row-codec.js';
 import { JOB_COLUMNS, LEASE_COLUMNS, type ColumnSpec } from './job-table-columns.js';
-import { JOB_WRITE_COLUMNS, Params, RUN_WRITE_COLUMNS, type Statement } from './job-sql.js';
+import { JOB_WRITE_COLUMNS, RUN_WRITE_COLUMNS } from './job-sql.js';
+import { Params, type Statement } from './sql-params.js';
 import type { SqlDialect } from './typeorm-dialect.js';
 
 /** Why cluster mode cannot run on SQLite (`TypeOrmStorage.clusterUnsupportedReason()`). */

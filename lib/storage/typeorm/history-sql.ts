@@ -5,7 +5,8 @@ import type {
 } from '../history/history-arguments.js';
 import type { PageKey } from '../history/history-cursor.js';
 import type { ColumnSpec } from './job-table-columns.js';
-import { Params, type JobSql, type Statement } from './job-sql.js';
+import type { JobSql } from './job-sql.js';
+import { Params, type Statement } from './sql-params.js';
 
 const INSTANT: ColumnSpec = { name: 'instant', property: 'instant', kind: 'instant' };
 const ID: ColumnSpec = { name: 'id', property: 'id', kind: 'varchar' };

@@ -1,12 +1,8 @@
 import { JOB_COLUMNS, RUN_COLUMNS, type ColumnSpec } from './job-table-columns.js';
-import { postgresCast, selectInstant } from './job-row-codec.js';
+import { jsonRows } from './json-rows.js';
+import { selectInstant } from './job-row-codec.js';
+import { Params, type Statement } from './sql-params.js';
 import { MAX_PARAMETERS, type SqlDialect } from './typeorm-dialect.js';
-
-/** A statement and its parameters. */
-export interface Statement {
-  sql: string;
-  params: unknown[];
-}
 
 /** Whether the ordinary writes and reads of records carry a column (not `seq`, not internal). */
 const isRecordColumn = (c: ColumnSpec): boolean => c.kind !== 'seq' && c.internal !== true;
@@ -35,68 +31,6 @@ export const MAX_STATEMENT_TEXT_BYTES: Readonly<Record<SqlDialect, number>> = Ob
 
 /** Ids bound per statement by `getJobsById` on MySQL and SQLite (PostgreSQL binds one array). */
 export const MAX_IDS_PER_STATEMENT = 1_000;
-
-/** Collects parameters and writes their placeholders (`$n` on PostgreSQL, `?` elsewhere). */
-export class Params {
-  readonly values: unknown[] = [];
-
-  constructor(private readonly dialect: SqlDialect) {}
-
-  /** The placeholder of a new parameter, cast to its column's type where the dialect needs it. */
-  add(value: unknown, column?: ColumnSpec): string {
-    this.values.push(value);
-    if (this.dialect === 'postgres') {
-      const cast = column ? `::${postgresCast(column.kind)}` : '';
-      return `$${this.values.length}${cast}`;
-    }
-    if (this.dialect === 'mysql' && column) {
-      // Derived tables of literals take the connection's collation; compare and store as the columns.
-      if (column.kind === 'varchar' || column.kind === 'text' || column.kind === 'longText') {
-        return 'CONVERT(? USING utf8mb4) COLLATE utf8mb4_bin';
-      }
-      if (column.kind === 'instant') return 'CAST(? AS DATETIME(3))';
-    }
-    return '?';
-  }
-}
-
-/**
- * PostgreSQL: the rows of a batch as a derived table, to be named with its columns (`AS v (...)`).
- * One `jsonb` parameter holds every row as an array of its values, in order, and each column is read
- * back with its own type, so a batch of any size binds one parameter. JSON text is what Node writes
- * fastest (`JSON.stringify` is native: about a sixth of the time node-postgres takes to quote one
- * array literal per column). Instants come as epoch milliseconds (`JobRowCodec`'s `asRow` values),
- * made `timestamptz` exactly by interval arithmetic (`to_timestamp` of a float can be 1 us off).
- */
-export function jsonRows(
-  p: Params,
-  columns: readonly ColumnSpec[],
-  rows: readonly unknown[][],
-): string {
-  const reads = columns.map((column, i) =>
-    column.kind === 'instant'
-      ? `(TIMESTAMPTZ 'epoch' + (e->>${i})::bigint * INTERVAL '1 millisecond')`
-      : `(e->>${i})::${postgresCast(column.kind)}`,
-  );
-  // The planner takes a set-returning function for 100 rows: LIMIT tells it how many come (up to
-  // 100), so that a single row is looked up through the indexes, as a single row should be.
-  return `(SELECT ${reads.join(', ')} FROM jsonb_array_elements(${p.add(rowsJson(rows))}::jsonb) AS e LIMIT ${rows.length})`;
-}
-
-/** JSON escapes a lone UTF-16 surrogate as `\udxxx`, which PostgreSQL refuses (a false hit is only slower). */
-const SURROGATE_ESCAPE = /\\ud[89a-f]/;
-
-/**
- * The rows as JSON text. A lone surrogate in a string is written as U+FFFD, as it would be in any
- * UTF-8 text sent to the server, instead of failing the whole batch.
- */
-function rowsJson(rows: readonly unknown[][]): string {
-  const json = JSON.stringify(rows);
-  if (!SURROGATE_ESCAPE.test(json)) return json;
-  return JSON.stringify(rows, (_key, value: unknown) =>
-    typeof value === 'string' ? Buffer.from(value, 'utf8').toString('utf8') : value,
-  );
-}
 
 /**
  * Every SQL statement `TypeOrmStorage` runs, for one dialect and one pair of tables. Values are always
